@@ -1,0 +1,14 @@
+# Helpers shared by every folder. cyclr_test(NAME SOURCES... LIBS ...) adds a GoogleTest binary
+# registered with ctest, so adding a test is one line (as leveldb does).
+find_package(GTest QUIET)
+
+function(cyclr_test name)
+  cmake_parse_arguments(T "" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main)
+  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+  add_test(NAME ${name} COMMAND ${name})
+  set_tests_properties(${name} PROPERTIES
+    ENVIRONMENT "CYCLR_SOURCE_DIR=${PROJECT_SOURCE_DIR};CYCLR_BIN_DIR=${CMAKE_BINARY_DIR}/bin"
+    LABELS "${T_LABELS}")
+endfunction()
