@@ -12,3 +12,10 @@ function(cyclr_test name)
     ENVIRONMENT "CYCLR_SOURCE_DIR=${PROJECT_SOURCE_DIR};CYCLR_BIN_DIR=${CMAKE_BINARY_DIR}/bin"
     LABELS "${T_LABELS}")
 endfunction()
+
+# Adds a folder if it has a CMakeLists.txt (lets parts of the tree be built while others grow).
+macro(cyclr_add_dir dir)
+  if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/${dir}/CMakeLists.txt)
+    add_subdirectory(${dir})
+  endif()
+endmacro()
