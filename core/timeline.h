@@ -1,8 +1,9 @@
 // Timeline: a job's schedule as an append-only list of immutable revisions.
 //
-// Revision v takes over from its start step: max(effective_step, applied_step) — effective_step
-// is what the user asked for; applied_step is set once the workers agreed (in a step's collective)
-// that every rank holds v, which may be later. Its phase is anchored either to the previous
+// Revision v takes over from its start step: the largest of its effective_step, its applied_step
+// and the previous revision's start step (so start steps never decrease) — effective_step is what
+// the user asked for; applied_step is set once the workers agreed (in a step's collective) that
+// every rank holds v, which may be later. Its phase is anchored either to the previous
 // revision's anchor (`continue`: the cycle keeps counting, changing bounds does not jump the
 // phase; the first revision's anchor is step 0) or to its own start step (`restart`).
 //
@@ -47,12 +48,16 @@ class Timeline {
 
   // Appends `rev`. REQUIRES nothing of the caller: checks that the spec is valid, that
   // rev.version == latest_version() + 1, that the first revision starts at step 0 and that
-  // rev.effective_step >= max(current_step, the previous revision's start step). Errors name
-  // the field: "effective_step (10) must be >= the job's current step (25)".
+  // rev.effective_step >= max(current_step, the previous revision's effective_step) (not its
+  // start step: a revision applied late must not make a later, valid request fail). Errors name
+  // the field: "effective_step (10) must be >= the job's current step (25)"
+  // (FAILED_PRECONDITION for a step in the past, INVALID_ARGUMENT otherwise).
   Status Append(Revision rev, int64_t current_step = 0);
 
-  // Records that revision `version` was first applied at `step` (>= its effective step and the
-  // previous revision's start). Idempotent for the same step.
+  // Records that revision `version` was first applied at `step` (a step before its effective
+  // step is kept as given but has no effect: start_step() takes the max). Idempotent.
+  // The step from which revision `version` is in force (see the class comment).
+  int64_t StartStep(int64_t version) const;
   Status MarkApplied(int64_t version, int64_t step);
 
   // The value in force at `step`; REQUIRES !empty().
@@ -69,6 +74,7 @@ class Timeline {
  private:
   struct Entry {
     Schedule schedule;
+    int64_t start;   // StartStep(): non-decreasing along entries_
     int64_t anchor;  // step at which the schedule's own step 0 falls
   };
   void Rebuild(size_t from);  // recomputes anchors from revisions_[from] on
