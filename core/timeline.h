@@ -56,9 +56,9 @@ class Timeline {
 
   // Records that revision `version` was first applied at `step` (a step before its effective
   // step is kept as given but has no effect: start_step() takes the max). Idempotent.
+  Status MarkApplied(int64_t version, int64_t step);
   // The step from which revision `version` is in force (see the class comment).
   int64_t StartStep(int64_t version) const;
-  Status MarkApplied(int64_t version, int64_t step);
 
   // The value in force at `step`; REQUIRES !empty().
   TimelinePoint At(int64_t step) const;
