@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Runs every cyclr test on a fresh machine: installs what is missing, builds, runs ctest (unit
+# tests, tests against the real binaries, the end-to-end integration test).
+# Usage: tests/run.sh [ctest args, e.g. -R schedule]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+deploy/install-deps.sh --with-tests
+deploy/build.sh -DCYCLR_BUILD_TESTS=ON
+cd build
+ctest --output-on-failure --timeout 900 "$@"

@@ -1,0 +1,41 @@
+// Dataset: images and labels held in memory as tensors, loaded once per worker.
+//
+// Fashion-MNIST comes from the gzipped IDX files of Debian's `dataset-fashion-mnist`
+// (/usr/share/datasets/fashion-mnist/{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz). Pixels are
+// scaled to [0, 1] and normalised with the training set's mean and std (0.2860, 0.3530).
+// The synthetic dataset (benchmarks) is random data of the same shape, deterministic in its seed.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <string>
+
+#include "core/status.h"
+
+namespace cyclr {
+
+struct Dataset {
+  torch::Tensor images;  // [N, 1, 28, 28] float32
+  torch::Tensor labels;  // [N] int64, class in [0, 10)
+  int64_t size() const { return labels.size(0); }
+};
+
+enum class Split { kTrain, kTest };
+
+// Reads the first `limit` examples (0 = all) of a split. NOT_FOUND names a missing file;
+// INVALID_ARGUMENT names a corrupt one (bad magic, short read, sizes that disagree).
+StatusOr<Dataset> LoadFashionMnist(const std::string& dir, Split split, int64_t limit);
+
+// `size` random examples: labels uniform in [0, 10), images N(0, 1) shifted by the label so a
+// model can learn something. Same seed, same data.
+Dataset MakeSyntheticDataset(int64_t size, uint64_t seed);
+
+// Reads a gzipped IDX file into a flat byte vector and its dimensions (exposed for tests).
+struct IdxFile {
+  std::vector<int64_t> dims;
+  std::vector<uint8_t> data;
+};
+StatusOr<IdxFile> ReadGzippedIdx(const std::string& path);
+
+}  // namespace cyclr

@@ -1,0 +1,112 @@
+#include "worker/train/progress_reporter.h"
+
+#include <algorithm>
+
+namespace cyclr {
+
+ProgressReporter::ProgressReporter(std::shared_ptr<grpc::Channel> channel, std::string job,
+                                   int rank, ProgressReporterOptions options)
+    : stub_(v1::WorkerService::NewStub(channel)),
+      job_(std::move(job)),
+      rank_(rank),
+      options_(options) {}
+
+ProgressReporter::~ProgressReporter() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    shutdown_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void ProgressReporter::Start() { thread_ = std::thread([this] { Run(); }); }
+
+void ProgressReporter::SetTotalSteps(int64_t total_steps) {
+  std::lock_guard<std::mutex> lock(mu_);
+  total_steps_ = total_steps;
+}
+
+void ProgressReporter::AddStep(const v1::StepReport& report) {
+  std::lock_guard<std::mutex> lock(mu_);
+  steps_.push_back(report);
+  while (steps_.size() > options_.max_buffered_steps) steps_.pop_front();
+}
+
+void ProgressReporter::AddEpoch(const v1::EpochReport& report) {
+  std::lock_guard<std::mutex> lock(mu_);
+  epochs_.push_back(report);
+}
+
+void ProgressReporter::AddApplied(int64_t version, int64_t step) {
+  std::lock_guard<std::mutex> lock(mu_);
+  v1::AppliedRevision a;
+  a.set_version(version);
+  a.set_step(step);
+  applied_.push_back(a);
+}
+
+bool ProgressReporter::SendOnce(bool finished, const std::string& error) {
+  std::lock_guard<std::mutex> send_lock(send_mu_);
+  v1::ReportProgressRequest req;
+  req.set_job(job_);
+  req.set_rank(rank_);
+  req.set_finished(finished);
+  req.set_error(error);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& s : steps_) *req.add_steps() = std::move(s);
+    for (auto& e : epochs_) *req.add_epochs() = std::move(e);
+    for (auto& a : applied_) *req.add_applied() = std::move(a);
+    steps_.clear();
+    epochs_.clear();
+    applied_.clear();
+    req.set_total_steps(total_steps_);
+  }
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + options_.rpc_deadline);
+  v1::ReportProgressResponse resp;
+  grpc::Status st = stub_->ReportProgress(&ctx, req, &resp);
+  if (st.ok()) {
+    if (resp.stop()) stop_requested_ = true;
+    return true;
+  }
+  // Not delivered: put it back in front of whatever arrived meanwhile, within the bound.
+  std::lock_guard<std::mutex> lock(mu_);
+  for (int i = req.steps_size() - 1; i >= 0; --i) steps_.push_front(req.steps(i));
+  while (steps_.size() > options_.max_buffered_steps) steps_.pop_front();
+  epochs_.insert(epochs_.begin(), req.epochs().begin(), req.epochs().end());
+  applied_.insert(applied_.begin(), req.applied().begin(), req.applied().end());
+  return false;
+}
+
+void ProgressReporter::Run() {
+  auto wait = options_.period;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (cv_.wait_for(lock, wait, [this] { return shutdown_; })) return;
+    }
+    bool ok = SendOnce(false, "");
+    wait = ok ? options_.period : std::min(options_.max_backoff, wait * 2);
+  }
+}
+
+bool ProgressReporter::Finish(const std::string& error, std::chrono::milliseconds deadline) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    shutdown_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  auto until = std::chrono::steady_clock::now() + deadline;
+  auto backoff = std::chrono::milliseconds(100);
+  while (!SendOnce(true, error)) {
+    if (std::chrono::steady_clock::now() + backoff > until) return false;
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(options_.max_backoff, backoff * 2);
+  }
+  return true;
+}
+
+}  // namespace cyclr

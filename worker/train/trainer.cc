@@ -1,0 +1,202 @@
+#include "worker/train/trainer.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <thread>
+
+#include "worker/train/model_factory.h"
+#include "worker/train/optimizer_factory.h"
+#include "worker/train/shard_sampler.h"
+
+namespace cyclr {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+StatusOr<Dataset> LoadSplit(const v1::JobSpec& spec, Split split) {
+  int64_t limit = split == Split::kTrain ? spec.train_limit() : spec.test_limit();
+  if (spec.dataset() == "synthetic") {
+    int64_t n = limit > 0 ? limit : (split == Split::kTrain ? 60000 : 10000);
+    return MakeSyntheticDataset(n, spec.seed() + (split == Split::kTrain ? 0 : 1));
+  }
+  std::string dir = spec.data_dir().empty() ? "/usr/share/datasets/fashion-mnist" : spec.data_dir();
+  return LoadFashionMnist(dir, split, limit);
+}
+
+}  // namespace
+
+Trainer::Trainer(TrainerOptions options, Communicator* comm, ScheduleAgreement* agreement,
+                 ProgressReporter* reporter)
+    : options_(std::move(options)), comm_(comm), agreement_(agreement), reporter_(reporter) {}
+
+Status Trainer::Setup() {
+  const v1::JobSpec& spec = options_.spec;
+  CYCLR_ASSIGN_OR_RETURN(train_, LoadSplit(spec, Split::kTrain));
+  CYCLR_ASSIGN_OR_RETURN(test_, LoadSplit(spec, Split::kTest));
+  ShardSampler sampler(train_.size(), options_.rank, options_.world_size, spec.seed());
+  steps_per_epoch_ = sampler.StepsPerEpoch(spec.batch_size());
+  if (steps_per_epoch_ < 1) {
+    return Status::InvalidArgument("batch_size (" + std::to_string(spec.batch_size()) +
+                                   ") is larger than each rank's shard (" +
+                                   std::to_string(sampler.shard_size()) + " examples)");
+  }
+  // Same seed on every rank; rank 0's parameters are broadcast anyway so this only makes
+  // single-rank runs reproducible.
+  torch::manual_seed(spec.seed());
+  CYCLR_ASSIGN_OR_RETURN(model_, MakeModel(spec.model()));
+  CYCLR_ASSIGN_OR_RETURN(optimizer_, MakeOptimizer(spec, model_->parameters()));
+  ReducerOptions ropts;
+  if (spec.bucket_mb() > 0) ropts.bucket_bytes = static_cast<size_t>(spec.bucket_mb() * 1e6);
+  ropts.timeout = options_.collective_timeout;
+  reducer_ = std::make_unique<Reducer>(model_->parameters(), comm_, ropts);
+  CYCLR_RETURN_IF_ERROR(reducer_->BroadcastParameters(model_->parameters(), 0));
+  if (!options_.log_dir.empty()) {
+    lr_log_.open(options_.log_dir + "/lr-rank-" + std::to_string(options_.rank) + ".csv");
+    lr_log_ << "step,lr,momentum,version,loss\n";
+  }
+  if (reporter_) reporter_->SetTotalSteps(steps_per_epoch_ * spec.epochs());
+  return Status::Ok();
+}
+
+void Trainer::LogStep(int64_t step, const TimelinePoint& point, double loss) {
+  if (!lr_log_.is_open()) return;
+  char line[160];
+  std::snprintf(line, sizeof line, "%lld,%.17g,%.17g,%lld,%.9g\n", static_cast<long long>(step),
+                point.lr, point.momentum ? *point.momentum : options_.spec.momentum(),
+                static_cast<long long>(point.version), loss);
+  lr_log_ << line;
+}
+
+Status Trainer::TrainEpoch(int64_t epoch, TrainResult* result) {
+  const v1::JobSpec& spec = options_.spec;
+  ShardSampler sampler(train_.size(), options_.rank, options_.world_size, spec.seed());
+  std::vector<int64_t> order = sampler.Indices(epoch);
+  torch::Tensor index = torch::from_blob(order.data(), {static_cast<int64_t>(order.size())},
+                                         torch::kInt64);
+  model_->train();
+  auto report_start = Clock::now();
+  int64_t report_samples = 0;
+  for (int64_t i = 0; i < steps_per_epoch_; ++i) {
+    auto t0 = Clock::now();
+    torch::Tensor idx = index.slice(0, i * spec.batch_size(), (i + 1) * spec.batch_size());
+    torch::Tensor x = train_.images.index_select(0, idx);
+    torch::Tensor y = train_.labels.index_select(0, idx);
+    // The agreement collective is issued first so it runs while this rank computes; collectives
+    // run in issue order on every rank, so it never crosses the gradient buckets.
+    int64_t agreed[2] = {agreement_->held_version(),
+                         reporter_ && reporter_->stop_requested() ? 0 : 1};
+    auto agree_work = comm_->AllReduce(agreed, 2, DataType::kInt64, ReduceOp::kMin);
+    optimizer_->zero_grad();
+    torch::Tensor loss = torch::nn::functional::cross_entropy(model_->forward(x), y);
+    loss.backward();
+    CYCLR_RETURN_IF_ERROR(reducer_->FinishBackward());
+    CYCLR_RETURN_IF_ERROR(agree_work->Wait(options_.collective_timeout));
+    if (agreed[1] == 0) {
+      result->stopped = true;
+      return Status::Ok();
+    }
+    std::vector<AppliedVersion> newly;
+    TimelinePoint point = agreement_->Resolve(step_, agreed[0], &newly);
+    ApplySchedulePoint(spec, point, optimizer_.get());
+    optimizer_->step();
+    double loss_value = loss.item<double>();
+    if (!std::isfinite(loss_value)) {
+      return Status::Aborted("loss is " + std::to_string(loss_value) + " at step " +
+                             std::to_string(step_));
+    }
+    LogStep(step_, point, loss_value);
+    double step_seconds = Seconds(Clock::now() - t0);
+    report_samples += spec.batch_size();
+    if (reporter_) {
+      for (const AppliedVersion& a : newly) reporter_->AddApplied(a.version, a.step);
+      v1::StepReport r;
+      r.set_step(step_);
+      r.set_epoch(static_cast<int32_t>(epoch));
+      r.set_loss(loss_value);
+      r.set_lr(point.lr);
+      r.set_momentum(point.momentum ? *point.momentum : spec.momentum());
+      r.set_schedule_version(point.version);
+      r.set_step_seconds(step_seconds);
+      r.set_allreduce_seconds(reducer_->last_allreduce_seconds());
+      r.set_samples_per_second(report_samples / std::max(1e-9, Seconds(Clock::now() - report_start)));
+      reporter_->AddStep(r);
+    }
+    result->final_loss = loss_value;
+    ++step_;
+  }
+  return Status::Ok();
+}
+
+StatusOr<std::pair<double, double>> Trainer::Evaluate() {
+  torch::NoGradGuard no_grad;
+  model_->eval();
+  // Rank r takes test examples r, r + W, ...: disjoint, covering all of them.
+  const int64_t n = test_.size();
+  torch::Tensor idx = torch::arange(options_.rank, n, options_.world_size, torch::kInt64);
+  float sums[3] = {0, 0, 0};  // correct, loss sum, count
+  for (int64_t start = 0; start < idx.size(0); start += 1000) {
+    torch::Tensor part = idx.slice(0, start, std::min<int64_t>(start + 1000, idx.size(0)));
+    torch::Tensor logits = model_->forward(test_.images.index_select(0, part));
+    torch::Tensor labels = test_.labels.index_select(0, part);
+    sums[0] += logits.argmax(1).eq(labels).sum().item<float>();
+    sums[1] += torch::nn::functional::cross_entropy(
+                   logits, labels,
+                   torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                   .item<float>();
+    sums[2] += static_cast<float>(part.size(0));
+  }
+  auto work = comm_->AllReduce(sums, 3, DataType::kFloat32, ReduceOp::kSum);
+  CYCLR_RETURN_IF_ERROR(work->Wait(options_.collective_timeout));
+  model_->train();
+  if (sums[2] == 0) return std::make_pair(0.0, 0.0);
+  return std::make_pair(double{sums[0]} / sums[2], double{sums[1]} / sums[2]);
+}
+
+Status Trainer::WriteParameters() const {
+  if (options_.log_dir.empty()) return Status::Ok();
+  std::string path = options_.log_dir + "/params-rank-" + std::to_string(options_.rank) + ".bin";
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  for (const torch::Tensor& p : model_->parameters()) {
+    torch::Tensor c = p.detach().contiguous();
+    out.write(static_cast<const char*>(c.data_ptr()), c.numel() * sizeof(float));
+  }
+  if (!out) return Status::Internal("cannot write " + path);
+  return Status::Ok();
+}
+
+StatusOr<TrainResult> Trainer::Run() {
+  CYCLR_RETURN_IF_ERROR(Setup());
+  TrainResult result;
+  const v1::JobSpec& spec = options_.spec;
+  auto start = Clock::now();
+  for (int64_t epoch = 0; epoch < spec.epochs() && !result.stopped; ++epoch) {
+    CYCLR_RETURN_IF_ERROR(TrainEpoch(epoch, &result));
+    if (result.stopped) break;
+    CYCLR_ASSIGN_OR_RETURN(auto eval, Evaluate());
+    result.test_accuracy = eval.first;
+    if (reporter_) {
+      v1::EpochReport r;
+      r.set_epoch(static_cast<int32_t>(epoch));
+      r.set_step(step_);
+      r.set_test_accuracy(eval.first);
+      r.set_test_loss(eval.second);
+      reporter_->AddEpoch(r);
+    }
+    if (!options_.quiet) {
+      std::printf("rank %d epoch %lld/%d step %lld loss %.4f test accuracy %.4f\n", options_.rank,
+                  static_cast<long long>(epoch + 1), spec.epochs(), static_cast<long long>(step_),
+                  result.final_loss, eval.first);
+      std::fflush(stdout);
+    }
+  }
+  result.steps = step_;
+  result.samples_per_second =
+      step_ * spec.batch_size() / std::max(1e-9, Seconds(Clock::now() - start));
+  lr_log_.flush();
+  CYCLR_RETURN_IF_ERROR(WriteParameters());
+  return result;
+}
+
+}  // namespace cyclr

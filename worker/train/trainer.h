@@ -1,0 +1,83 @@
+// Trainer: the data-parallel training loop of one rank.
+//
+// Each step: take this rank's next batch; start the step's agreement collective (MIN over ranks
+// of [newest schedule version held, keep-going flag]); forward and backward while the Reducer
+// all-reduces gradient buckets as they become ready; wait for both; resolve the schedule point
+// for this step from the agreed version (ScheduleAgreement) and apply it to the optimizer; step.
+// Everything the control plane needs goes to the ProgressReporter's buffer; nothing on this path
+// waits for an RPC. At each epoch's end the ranks evaluate disjoint shards of the test set and
+// sum the counts in one collective, so every rank knows the same accuracy.
+//
+// Outputs in `log_dir` (when set): lr-rank-<r>.csv (step,lr,momentum,version,loss: the values
+// this rank applied) and, at the end, params-rank-<r>.bin (all parameters as raw float32, to
+// check that ranks agree).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cstdint>
+#include <fstream>
+#include <memory>
+#include <string>
+
+#include "cyclr/v1/job.pb.h"
+#include "worker/comm/communicator.h"
+#include "worker/ddp/reducer.h"
+#include "worker/train/dataset.h"
+#include "worker/train/progress_reporter.h"
+#include "worker/train/schedule_agreement.h"
+
+namespace cyclr {
+
+struct TrainerOptions {
+  v1::JobSpec spec;
+  int rank = 0;
+  int world_size = 1;
+  std::string log_dir;                             // empty: no files
+  std::chrono::milliseconds collective_timeout{300000};
+  bool quiet = false;                              // no progress lines on stdout
+};
+
+struct TrainResult {
+  int64_t steps = 0;
+  double final_loss = 0;
+  double test_accuracy = 0;
+  double samples_per_second = 0;  // this rank, whole run
+  bool stopped = false;           // ended early by a stop request agreed by all ranks
+};
+
+class Trainer {
+ public:
+  // None of the pointers is owned; all must outlive the Trainer. `reporter` may be null
+  // (standalone runs, tests).
+  Trainer(TrainerOptions options, Communicator* comm, ScheduleAgreement* agreement,
+          ProgressReporter* reporter);
+
+  // Loads data, builds the model, broadcasts rank 0's parameters and trains every epoch.
+  StatusOr<TrainResult> Run();
+
+ private:
+  Status Setup();
+  Status TrainEpoch(int64_t epoch, TrainResult* result);
+  // Returns (accuracy, mean loss) over the whole test set, identical on every rank.
+  StatusOr<std::pair<double, double>> Evaluate();
+  Status WriteParameters() const;
+  void LogStep(int64_t step, const TimelinePoint& point, double loss);
+
+  TrainerOptions options_;
+  Communicator* comm_;
+  ScheduleAgreement* agreement_;
+  ProgressReporter* reporter_;
+
+  Dataset train_;
+  Dataset test_;
+  torch::nn::Sequential model_{nullptr};
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  std::unique_ptr<Reducer> reducer_;
+  int64_t step_ = 0;
+  int64_t steps_per_epoch_ = 0;
+  std::ofstream lr_log_;
+};
+
+}  // namespace cyclr

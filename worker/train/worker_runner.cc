@@ -1,0 +1,130 @@
+#include "worker/train/worker_runner.h"
+
+#include <grpcpp/grpcpp.h>
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+#include "cyclr/v1/service.grpc.pb.h"
+#include "proto/proto_convert.h"
+#include "worker/comm/communicator_factory.h"
+#include "worker/comm/coordinator_store.h"
+#include "worker/train/progress_reporter.h"
+#include "worker/train/schedule_agreement.h"
+#include "worker/train/timeline_watcher.h"
+#include "worker/train/trainer.h"
+
+namespace cyclr {
+namespace {
+
+int EnvInt(const char* name, int fallback) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return fallback;
+  char* end = nullptr;
+  long x = std::strtol(v, &end, 10);
+  return *end == '\0' ? static_cast<int>(x) : fallback;
+}
+
+std::string Hostname() {
+  char buf[256] = {0};
+  gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
+StatusOr<v1::RegisterResponse> Register(v1::WorkerService::Stub* stub,
+                                        const WorkerRunnerOptions& o) {
+  v1::RegisterRequest req;
+  req.set_job(o.job);
+  req.set_rank(o.rank);
+  req.set_world_size(o.world_size);
+  req.set_host(Hostname());
+  req.set_pid(getpid());
+  auto until = std::chrono::steady_clock::now() + o.register_timeout;
+  auto backoff = std::chrono::milliseconds(100);
+  for (;;) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    v1::RegisterResponse resp;
+    grpc::Status st = stub->Register(&ctx, req, &resp);
+    if (st.ok()) return resp;
+    // Only an unreachable coordinator is worth waiting for; a refusal is final.
+    if (st.error_code() != grpc::StatusCode::UNAVAILABLE &&
+        st.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED) {
+      return FromGrpc(st).WithContext("register with " + o.coordinator);
+    }
+    if (std::chrono::steady_clock::now() + backoff > until) {
+      return Status::Unavailable("coordinator at " + o.coordinator + " unreachable: " +
+                                 st.error_message());
+    }
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
+  }
+}
+
+int DefaultThreads(const v1::JobSpec& spec, int world_size) {
+  if (spec.threads() > 0) return spec.threads();
+  int local = EnvInt("LOCAL_WORLD_SIZE", EnvInt("SLURM_NTASKS_PER_NODE", world_size));
+  int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return std::max(1, cores / std::max(1, local));
+}
+
+}  // namespace
+
+void RankFromEnvironment(WorkerRunnerOptions* o) {
+  if (o->rank < 0) o->rank = EnvInt("RANK", EnvInt("SLURM_PROCID", -1));
+  if (o->world_size < 0) o->world_size = EnvInt("WORLD_SIZE", EnvInt("SLURM_NTASKS", -1));
+}
+
+Status RunWorker(WorkerRunnerOptions o) {
+  RankFromEnvironment(&o);
+  if (o.job.empty()) return Status::InvalidArgument("--job is required");
+  auto channel = grpc::CreateChannel(o.coordinator, grpc::InsecureChannelCredentials());
+  auto stub = v1::WorkerService::NewStub(channel);
+  CYCLR_ASSIGN_OR_RETURN(v1::RegisterResponse reg, Register(stub.get(), o));
+  CYCLR_ASSIGN_OR_RETURN(Timeline timeline, FromProto(reg.timeline()));
+  const int rank = reg.rank(), world = reg.world_size();
+  if (!o.log_dir.empty()) std::filesystem::create_directories(o.log_dir);
+  const int threads = o.threads > 0 ? o.threads : DefaultThreads(reg.spec(), world);
+  torch::set_num_threads(threads);
+  std::printf("cyclr-worker job %s rank %d/%d threads %d\n", o.job.c_str(), rank, world, threads);
+  std::fflush(stdout);
+
+  ScheduleAgreement agreement(timeline);
+  TimelineWatcher watcher(channel, o.job, &agreement);
+  watcher.Start();
+  ProgressReporter reporter(channel, o.job, rank, ProgressReporterOptions{});
+  reporter.Start();
+
+  auto store = std::make_shared<CoordinatorStore>(channel, o.job, reg.store_prefix());
+  CommunicatorOptions copts;
+  copts.backend = reg.spec().backend().empty() ? "gloo" : reg.spec().backend();
+  copts.rank = rank;
+  copts.world_size = world;
+  StatusOr<std::unique_ptr<Communicator>> comm = MakeCommunicator(copts, store);
+  Status result = comm.status();
+  if (result.ok()) {
+    TrainerOptions topts;
+    topts.spec = reg.spec();
+    topts.rank = rank;
+    topts.world_size = world;
+    topts.log_dir = o.log_dir;
+    Trainer trainer(topts, comm->get(), &agreement, &reporter);
+    StatusOr<TrainResult> r = trainer.Run();
+    result = r.status();
+    if (r.ok()) {
+      std::printf("cyclr-worker rank %d done: %lld steps, loss %.4f, test accuracy %.4f, %.0f "
+                  "samples/s%s\n", rank, static_cast<long long>(r->steps), r->final_loss,
+                  r->test_accuracy, r->samples_per_second, r->stopped ? " (stopped)" : "");
+    }
+  }
+  // The end is worth waiting for (the coordinator decides the job's state from it), but not
+  // forever: the job's outcome is also visible from the process's exit code.
+  reporter.Finish(result.ok() ? "" : result.ToString(), std::chrono::seconds(30));
+  return result;
+}
+
+}  // namespace cyclr
