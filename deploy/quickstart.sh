@@ -30,11 +30,11 @@ fi
 name="quickstart-$(date +%Y%m%d-%H%M%S)"
 # 30,000 examples per worker at batch 64: 468 steps per epoch; a cycle of 2 x 234 steps is one
 # epoch, and triangular2 halves the amplitude every cycle.
+status=0
 build/bin/cyclrctl launch --name "$name" --workers 2 --model cnn --dataset fashion-mnist \
   --epochs "$epochs" --batch-size 64 --momentum 0.9 --weight-decay 5e-4 \
   --policy triangular2 --base-lr 0.005 --max-lr 0.05 --step-size-up 234 \
-  --follow
-status=$?
+  --follow || status=$?
 echo
 echo "metrics:   http://127.0.0.1:$metrics_port/metrics (job=\"$name\")"
 echo "timeline:  build/bin/cyclrctl schedule get $name"
