@@ -87,4 +87,8 @@ std::string SpecToString(const ScheduleSpec& spec);
 // All option names SpecFromOptions accepts (including "policy").
 const std::vector<std::string>& SpecOptionNames();
 
+// Added by the schedule engine: the shortest decimal text that parses back to exactly `v`
+// ("0.1", "1e-05", "nan"); used in SpecToOptions, SpecToString and error messages.
+std::string FormatDouble(double v);
+
 }  // namespace cyclr
