@@ -1,0 +1,52 @@
+#include "worker/comm/communicator_factory.h"
+
+#include <utility>
+
+#include "worker/comm/gloo_communicator.h"
+#ifdef CYCLR_WITH_NCCL
+#include <cuda_runtime.h>
+
+#include "worker/comm/nccl_communicator.h"
+#endif
+
+namespace cyclr {
+
+bool NcclCompiledIn() {
+#ifdef CYCLR_WITH_NCCL
+  return true;
+#else
+  return false;
+#endif
+}
+
+int CudaDeviceCount() {
+#ifdef CYCLR_WITH_NCCL
+  int count = 0;
+  if (cudaGetDeviceCount(&count) != cudaSuccess) {
+    cudaGetLastError();  // clear the sticky "no device" error
+    return 0;
+  }
+  return count;
+#else
+  return 0;
+#endif
+}
+
+StatusOr<std::unique_ptr<Communicator>> MakeCommunicator(const CommunicatorOptions& options,
+                                                         std::shared_ptr<Store> store) {
+  CYCLR_RETURN_IF_ERROR(ValidateCommunicatorOptions(options));
+  if (options.backend == "gloo") {
+    CYCLR_ASSIGN_OR_RETURN(auto gloo, GlooCommunicator::Create(options, std::move(store)));
+    return std::unique_ptr<Communicator>(std::move(gloo));
+  }
+#ifdef CYCLR_WITH_NCCL
+  CYCLR_ASSIGN_OR_RETURN(auto nccl, NcclCommunicator::Create(options, std::move(store)));
+  return std::unique_ptr<Communicator>(std::move(nccl));
+#else
+  return Status::FailedPrecondition(
+      "backend \"nccl\" is not available: this build has no NCCL (configure with "
+      "-DCYCLR_WITH_NCCL=ON where /usr/local/cuda/include/nccl.h exists), use backend \"gloo\"");
+#endif
+}
+
+}  // namespace cyclr

@@ -1,0 +1,57 @@
+#include "worker/comm/communicator_options.h"
+
+namespace cyclr {
+
+Status ValidateCommunicatorOptions(const CommunicatorOptions& o) {
+  if (o.backend != "gloo" && o.backend != "nccl") {
+    return Status::InvalidArgument("backend (\"" + o.backend + "\") must be \"gloo\" or \"nccl\"");
+  }
+  if (o.world_size < 1) {
+    return Status::InvalidArgument("world_size (" + std::to_string(o.world_size) +
+                                   ") must be >= 1");
+  }
+  if (o.rank < 0 || o.rank >= o.world_size) {
+    return Status::InvalidArgument("rank (" + std::to_string(o.rank) + ") must be in [0, " +
+                                   std::to_string(o.world_size) + ")");
+  }
+  if (o.backend == "gloo" && o.hostname.empty() && o.iface.empty()) {
+    return Status::InvalidArgument("hostname must not be empty when iface is not set");
+  }
+  if (o.rendezvous_timeout.count() <= 0) {
+    return Status::InvalidArgument("rendezvous_timeout (" +
+                                   std::to_string(o.rendezvous_timeout.count()) +
+                                   " ms) must be > 0");
+  }
+  if (o.op_timeout.count() <= 0) {
+    return Status::InvalidArgument("op_timeout (" + std::to_string(o.op_timeout.count()) +
+                                   " ms) must be > 0");
+  }
+  return Status::Ok();
+}
+
+size_t DataTypeSize(DataType type) {
+  switch (type) {
+    case DataType::kFloat32: return 4;
+    case DataType::kInt64: return 8;
+  }
+  return 0;
+}
+
+const char* DataTypeName(DataType type) {
+  switch (type) {
+    case DataType::kFloat32: return "float32";
+    case DataType::kInt64: return "int64";
+  }
+  return "?";
+}
+
+const char* ReduceOpName(ReduceOp op) {
+  switch (op) {
+    case ReduceOp::kSum: return "sum";
+    case ReduceOp::kMin: return "min";
+    case ReduceOp::kMax: return "max";
+  }
+  return "?";
+}
+
+}  // namespace cyclr
