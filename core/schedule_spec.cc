@@ -81,8 +81,13 @@ std::string FormatDouble(double v) {
   if (std::isnan(v)) return "nan";
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
   char buf[40];
-  // The shortest of %.1g .. %.17g that reads back as the same double (17 always does).
-  for (int precision = 1; precision <= 17; ++precision) {
+  // The shortest of %.1g .. %.17g that reads back as the same double (17 always does), but with
+  // all integer digits of values below 1e17 so that 2000 prints as "2000", not "2e+03".
+  int min_precision = 1;
+  if (std::fabs(v) >= 1 && std::fabs(v) < 1e17) {
+    min_precision = static_cast<int>(std::floor(std::log10(std::fabs(v)))) + 1;
+  }
+  for (int precision = min_precision; precision <= 17; ++precision) {
     std::snprintf(buf, sizeof(buf), "%.*g", precision, v);
     if (std::strtod(buf, nullptr) == v) break;
   }

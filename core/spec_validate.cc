@@ -162,7 +162,7 @@ Status CheckOneCyclePhases(const ScheduleSpec& spec) {
   const double pct = spec.pct_start.value_or(0.3);
   const double total = static_cast<double>(*spec.total_steps);
   if (!(pct * total - 1.0 > 0.0)) {
-    return Invalid("pct_start * total_steps", FormatDouble(pct * total),
+    return Invalid("pct_start * total_steps", FormatDouble(pct) + " * " + FormatDouble(total),
                    "must be > 1 so that the rising phase spans at least one step");
   }
   if (spec.three_phase.value_or(false) && !(2.0 * pct * total - 2.0 < total - 1.0)) {
