@@ -1,0 +1,124 @@
+#include "server/coordinator.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
+
+namespace cyclr {
+namespace {
+
+// "host:port" -> host ("[::1]:80" -> "[::1]").
+std::string HostOf(const std::string& host_port) {
+  size_t colon = host_port.rfind(':');
+  return colon == std::string::npos ? host_port : host_port.substr(0, colon);
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Coordinator>> Coordinator::Start(const CoordinatorOptions& options) {
+  std::unique_ptr<Coordinator> c(new Coordinator(options));
+  CYCLR_RETURN_IF_ERROR(c->Init());
+  CYCLR_RETURN_IF_ERROR(c->StartServer());
+  return c;
+}
+
+Status Coordinator::Init() {
+  CYCLR_ASSIGN_OR_RETURN(store_, StateStore::Open(options_.state_path));
+  schedules_ = std::make_unique<ScheduleManager>(store_.get());
+  registry_ = std::make_unique<WorkerRegistry>(
+      [this](const std::string& job) { return jobs_->SpecForWorkers(job); },
+      options_.heartbeat_timeout);
+  JobManager::Options jo;
+  jo.persist_interval = options_.persist_interval;
+  jobs_ = std::make_unique<JobManager>(
+      store_.get(), schedules_.get(), jo,
+      [this](const std::string& job, int rank) { return registry_->Alive(job, rank); });
+  CYCLR_RETURN_IF_ERROR(jobs_->Recover());
+  metrics_ = std::make_unique<MetricsExporter>([this] { return MetricsSnapshot(); });
+  if (!options_.metrics.empty()) CYCLR_RETURN_IF_ERROR(metrics_->Listen(options_.metrics));
+  job_service_ = std::make_unique<JobService>(jobs_.get(), metrics_.get(), options_.watch_poll);
+  schedule_service_ =
+      std::make_unique<ScheduleService>(schedules_.get(), metrics_.get(), options_.watch_poll);
+  worker_service_ = std::make_unique<WorkerService>(jobs_.get(), schedules_.get(),
+                                                    registry_.get(), metrics_.get(),
+                                                    options_.store_timeout);
+  return Status::Ok();
+}
+
+Status Coordinator::StartServer() {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &port_);
+  builder.RegisterService(job_service_.get());
+  builder.RegisterService(schedule_service_.get());
+  builder.RegisterService(worker_service_.get());
+  server_ = builder.BuildAndStart();
+  if (!server_ || port_ == 0) {
+    return Status::Unavailable("cannot listen on " + options_.listen);
+  }
+  address_ = HostOf(options_.listen) + ":" + std::to_string(port_);
+  if (address_.rfind("0.0.0.0:", 0) == 0) address_ = "127.0.0.1:" + std::to_string(port_);
+
+  LocalLauncher::Options lo;
+  lo.worker_binary = options_.worker_binary.empty() ? LocalLauncher::DefaultWorkerBinary()
+                                                    : options_.worker_binary;
+  lo.coordinator_address = address_;
+  lo.work_dir = options_.work_dir;
+  lo.stop_grace = options_.stop_grace;
+  lo.stop_on_destroy = false;
+  launcher_ = std::make_unique<LocalLauncher>(
+      lo, [this](const WorkerExit& x) { jobs_->OnWorkerExit(x); });
+  jobs_->SetLauncher(launcher_.get());
+  return Status::Ok();
+}
+
+Coordinator::~Coordinator() { Shutdown(); }
+
+void Coordinator::Shutdown() {
+  if (shut_down_) return;
+  shut_down_ = true;
+  if (job_service_) job_service_->Shutdown();
+  if (schedule_service_) schedule_service_->Shutdown();
+  if (schedules_) schedules_->Shutdown();
+  if (registry_) registry_->Shutdown();
+  if (jobs_) jobs_->Shutdown();
+  if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  if (jobs_) jobs_->SetLauncher(nullptr);
+  launcher_.reset();
+  metrics_.reset();
+  if (jobs_) jobs_->Shutdown();  // persists what the last RPCs changed
+}
+
+std::vector<JobMetrics> Coordinator::MetricsSnapshot() const {
+  std::vector<JobMetrics> out;
+  for (const v1::Job& job : jobs_->List()) {
+    JobMetrics m;
+    m.job = job.name();
+    m.state = job.state();
+    m.global_step = job.global_step();
+    m.lr = job.lr();
+    m.momentum = job.has_momentum() ? job.momentum() : job.spec().momentum();
+    m.loss_mean = job.loss();
+    m.test_accuracy = job.test_accuracy();
+    m.samples_per_second = job.samples_per_second();
+    m.schedule_version = job.schedule_version();
+    StatusOr<TimelinePoint> p = schedules_->PointAt(job.name(), job.global_step());
+    if (p.ok()) {
+      m.lr = p->lr;
+      if (p->momentum) m.momentum = *p->momentum;
+      m.cycle = p->cycle;
+      m.cycle_position = p->cycle_position;
+      m.schedule_version = p->version;
+    }
+    m.workers_alive = registry_->AliveCount(job.name());
+    for (const v1::RankStatus& r : job.ranks()) {
+      m.ranks.push_back(RankMetrics{r.rank(), r.lr(), r.momentum(), r.loss()});
+    }
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+}  // namespace cyclr

@@ -1,0 +1,82 @@
+// Coordinator: composes the state store, the managers, the gRPC services, the launcher and the
+// metrics exporter into one server (the binary's main only parses flags and waits for a signal).
+//
+// Start() opens the state file, recovers every job and revision (jobs that were RUNNING stay
+// RUNNING and wait for their workers to report again), then serves gRPC (with grpc.health.v1
+// and server reflection) and, if configured, /metrics. Shutdown() ends watch streams, stops the
+// server and persists pending progress; local workers are left running so they can report to
+// the next coordinator.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include <grpcpp/server.h>
+
+#include "core/status.h"
+#include "server/job_manager.h"
+#include "server/job_service.h"
+#include "server/local_launcher.h"
+#include "server/metrics_exporter.h"
+#include "server/schedule_manager.h"
+#include "server/schedule_service.h"
+#include "server/state_store.h"
+#include "server/worker_registry.h"
+#include "server/worker_service.h"
+
+namespace cyclr {
+
+struct CoordinatorOptions {
+  std::string listen = "127.0.0.1:7070";    // port 0 picks a free one
+  std::string metrics = "127.0.0.1:9464";   // empty: no /metrics endpoint
+  std::string state_path = "./cyclr-state.db";
+  std::string work_dir = "./.cyclr";
+  std::string worker_binary;                // empty: cyclr-worker next to this executable
+  std::chrono::milliseconds heartbeat_timeout{10000};
+  std::chrono::milliseconds stop_grace{5000};
+  std::chrono::milliseconds watch_poll{200};
+  std::chrono::milliseconds persist_interval{1000};
+  std::chrono::milliseconds store_timeout{60000};  // StoreGet without a timeout
+};
+
+class Coordinator {
+ public:
+  static StatusOr<std::unique_ptr<Coordinator>> Start(const CoordinatorOptions& options);
+  ~Coordinator();  // Shutdown()
+
+  // "127.0.0.1:<port>" as bound.
+  const std::string& address() const { return address_; }
+  int port() const { return port_; }
+  int metrics_port() const { return metrics_ ? metrics_->port() : 0; }
+  // Idempotent; returns when no RPC is running any more.
+  void Shutdown();
+
+  JobManager& jobs() { return *jobs_; }
+  ScheduleManager& schedules() { return *schedules_; }
+  WorkerRegistry& registry() { return *registry_; }
+  MetricsExporter* metrics() { return metrics_.get(); }
+
+ private:
+  explicit Coordinator(CoordinatorOptions options) : options_(std::move(options)) {}
+  Status Init();
+  Status StartServer();
+  std::vector<JobMetrics> MetricsSnapshot() const;
+
+  CoordinatorOptions options_;
+  std::unique_ptr<StateStore> store_;
+  std::unique_ptr<ScheduleManager> schedules_;
+  std::unique_ptr<WorkerRegistry> registry_;
+  std::unique_ptr<JobManager> jobs_;
+  std::unique_ptr<MetricsExporter> metrics_;
+  std::unique_ptr<JobService> job_service_;
+  std::unique_ptr<ScheduleService> schedule_service_;
+  std::unique_ptr<WorkerService> worker_service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<LocalLauncher> launcher_;
+  std::string address_;
+  int port_ = 0;
+  bool shut_down_ = false;
+};
+
+}  // namespace cyclr

@@ -1,0 +1,366 @@
+#include "server/job_manager.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "proto/proto_convert.h"
+#include "server/job_spec_rules.h"
+
+namespace cyclr {
+namespace {
+
+int64_t NowUnixMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Status UnknownJob(const std::string& name) {
+  return Status::NotFound("job \"" + name + "\" not found");
+}
+
+// The latest (highest step) of a batch of step reports; reports may arrive in any order.
+const v1::StepReport* Latest(const v1::ReportProgressRequest& r) {
+  const v1::StepReport* best = nullptr;
+  for (const auto& s : r.steps()) {
+    if (!best || s.step() >= best->step()) best = &s;
+  }
+  return best;
+}
+
+}  // namespace
+
+JobManager::JobManager(StateStore* store, ScheduleManager* schedules, Options options,
+                       AliveProbe alive)
+    : store_(store), schedules_(schedules), options_(options), alive_(std::move(alive)) {}
+
+void JobManager::SetLauncher(Launcher* launcher) {
+  std::lock_guard<std::mutex> lock(mu_);
+  launcher_ = launcher;
+}
+
+Status JobManager::Recover() {
+  CYCLR_ASSIGN_OR_RETURN(std::vector<v1::Job> jobs, store_->LoadJobs());
+  for (v1::Job& job : jobs) {
+    CYCLR_ASSIGN_OR_RETURN(std::vector<Revision> revs, store_->LoadRevisions(job.name()));
+    v1::Timeline proto;
+    for (const Revision& r : revs) *proto.add_revisions() = ToProto(r);
+    StatusOr<Timeline> timeline = FromProto(proto);
+    if (!timeline.ok()) return timeline.status().WithContext("recovering job " + job.name());
+    bool terminal = IsTerminal(job.state());
+    schedules_->AddJob(job.name(), std::move(*timeline), job.global_step(), terminal);
+    std::lock_guard<std::mutex> lock(mu_);
+    std::string name = job.name();
+    Entry& e = jobs_[name];
+    e.job = std::move(job);
+    e.last_persist = Clock::now();
+    order_.push_back(name);
+  }
+  return Status::Ok();
+}
+
+StatusOr<v1::Job> JobManager::Launch(v1::JobSpec spec) {
+  CYCLR_RETURN_IF_ERROR(NormalizeJobSpec(&spec));
+  CYCLR_ASSIGN_OR_RETURN(ScheduleSpec schedule, FromProto(spec.schedule()));
+  Revision first;
+  first.version = 1;
+  first.spec = schedule;
+  first.author = "launch";
+  first.created_unix_ms = NowUnixMs();
+  Timeline timeline;
+  CYCLR_RETURN_IF_ERROR(timeline.Append(first));
+
+  Launcher* launcher = nullptr;
+  v1::Job out;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (jobs_.count(spec.name())) {
+      return Status::AlreadyExists("job \"" + spec.name() + "\" already exists");
+    }
+    v1::Job job;
+    job.set_name(spec.name());
+    *job.mutable_spec() = spec;
+    job.set_state(v1::PENDING);
+    job.set_lr(timeline.At(0).lr);
+    job.set_schedule_version(1);
+    job.set_created_unix_ms(first.created_unix_ms);
+    job.set_updated_unix_ms(first.created_unix_ms);
+    CYCLR_RETURN_IF_ERROR(store_->CreateJob(job, first));
+    schedules_->AddJob(spec.name(), std::move(timeline), 0, false);
+    Entry& e = jobs_[spec.name()];
+    e.job = std::move(job);
+    e.last_persist = Clock::now();
+    order_.push_back(spec.name());
+    out = ToJob(e);
+    if (spec.launcher() == "local") launcher = launcher_;
+  }
+  if (launcher) {
+    Status s = launcher->Launch(spec);
+    if (!s.ok()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      Entry* e = Find(spec.name());
+      Finish(e, v1::FAILED, "starting the workers failed: " + s.message());
+      out = ToJob(*e);
+    }
+  }
+  return out;
+}
+
+StatusOr<v1::Job> JobManager::Get(const std::string& name) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const Entry* e = Find(name);
+  if (!e) return UnknownJob(name);
+  return ToJob(*e);
+}
+
+std::vector<v1::Job> JobManager::List() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<v1::Job> out;
+  for (const auto& name : order_) out.push_back(ToJob(jobs_.at(name)));
+  return out;
+}
+
+StatusOr<v1::Job> JobManager::Stop(const std::string& name, const std::string& reason) {
+  v1::Job out;
+  bool stop_workers = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Entry* e = Find(name);
+    if (!e) return UnknownJob(name);
+    if (IsTerminal(e->job.state())) {
+      return Status::FailedPrecondition("job \"" + name + "\" already ended (" +
+                                        v1::JobState_Name(e->job.state()) + ")");
+    }
+    stop_workers = Finish(e, v1::STOPPED, reason.empty() ? "stopped by user" : reason);
+    out = ToJob(*e);
+  }
+  if (stop_workers) StopWorkers(name);
+  return out;
+}
+
+StatusOr<v1::JobSpec> JobManager::SpecForWorkers(const std::string& name) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const Entry* e = Find(name);
+  if (!e) return UnknownJob(name);
+  if (IsTerminal(e->job.state())) {
+    return Status::FailedPrecondition("job \"" + name + "\" already ended (" +
+                                      v1::JobState_Name(e->job.state()) + ")");
+  }
+  return e->job.spec();
+}
+
+Status JobManager::MarkRunning(const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Entry* e = Find(name);
+  if (!e) return UnknownJob(name);
+  if (e->job.state() != v1::PENDING) return Status::Ok();
+  e->job.set_state(v1::RUNNING);
+  Changed(e);
+  return Persist(e, true);
+}
+
+StatusOr<bool> JobManager::Report(const v1::ReportProgressRequest& r) {
+  bool stop_workers = false;
+  bool stop_reply = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Entry* e = Find(r.job());
+    if (!e) return UnknownJob(r.job());
+    int workers = e->job.spec().workers();
+    if (r.rank() < 0 || r.rank() >= workers) {
+      return Status::InvalidArgument("rank (" + std::to_string(r.rank()) +
+                                     ") must be between 0 and " + std::to_string(workers - 1));
+    }
+    v1::JobState state = e->job.state();
+    if (IsTerminal(state)) return state == v1::STOPPED || state == v1::FAILED;
+    for (const auto& a : r.applied()) {
+      CYCLR_RETURN_IF_ERROR(schedules_->MarkApplied(r.job(), a.version(), a.step()));
+    }
+    if (state == v1::PENDING) e->job.set_state(v1::RUNNING);
+    ApplySteps(e, r);
+    Aggregate(e);
+    RankState& rank = e->ranks[r.rank()];
+    if (!r.error().empty()) {
+      stop_workers = Finish(e, v1::FAILED,
+                            "rank " + std::to_string(r.rank()) + " reported an error: " + r.error());
+      stop_reply = true;
+    } else if (r.finished()) {
+      rank.finished = true;
+      MaybeSucceed(e);
+    }
+    Changed(e);
+    CYCLR_RETURN_IF_ERROR(Persist(e, state != e->job.state()));
+  }
+  if (stop_workers) StopWorkers(r.job());
+  return stop_reply;
+}
+
+void JobManager::OnWorkerExit(const WorkerExit& x) {
+  bool stop_workers = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Entry* e = Find(x.job);
+    if (!e || IsTerminal(e->job.state())) return;
+    RankState& rank = e->ranks[x.rank];
+    if (!x.ok()) {
+      stop_workers = Finish(e, v1::FAILED, "worker " + x.Describe());
+    } else if (!rank.finished) {
+      stop_workers = Finish(e, v1::FAILED, "worker " + x.Describe() + " before reporting finished");
+    } else {
+      rank.exited_ok = true;
+      MaybeSucceed(e);
+      Changed(e);
+    }
+  }
+  if (stop_workers) StopWorkers(x.job);
+}
+
+StatusOr<JobSnapshot> JobManager::WaitForChange(const std::string& name, int64_t after,
+                                                std::chrono::milliseconds timeout) const {
+  std::unique_lock<std::mutex> lock(mu_);
+  const Entry* e = Find(name);
+  if (!e) return UnknownJob(name);
+  cv_.wait_for(lock, timeout, [&] { return shutdown_ || e->generation > after; });
+  return JobSnapshot{e->generation, ToJob(*e)};
+}
+
+StatusOr<JobSnapshot> JobManager::Snapshot(const std::string& name) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const Entry* e = Find(name);
+  if (!e) return UnknownJob(name);
+  return JobSnapshot{e->generation, ToJob(*e)};
+}
+
+void JobManager::Shutdown() {
+  std::lock_guard<std::mutex> lock(mu_);
+  shutdown_ = true;
+  for (auto& [name, e] : jobs_) {
+    if (e.dirty) {
+      Status s = Persist(&e, true);
+      if (!s.ok()) std::fprintf(stderr, "cyclr: saving job %s: %s\n", name.c_str(),
+                                s.ToString().c_str());
+    }
+  }
+  cv_.notify_all();
+}
+
+JobManager::Entry* JobManager::Find(const std::string& name) {
+  auto it = jobs_.find(name);
+  return it == jobs_.end() ? nullptr : &it->second;
+}
+
+const JobManager::Entry* JobManager::Find(const std::string& name) const {
+  auto it = jobs_.find(name);
+  return it == jobs_.end() ? nullptr : &it->second;
+}
+
+v1::Job JobManager::ToJob(const Entry& e) const {
+  v1::Job job = e.job;
+  for (const auto& [rank, st] : e.ranks) {
+    if (!st.reported) continue;
+    v1::RankStatus* rs = job.add_ranks();
+    *rs = st.status;
+    rs->set_alive(alive_ ? alive_(job.name(), rank) : false);
+  }
+  return job;
+}
+
+void JobManager::ApplySteps(Entry* e, const v1::ReportProgressRequest& r) {
+  RankState& rank = e->ranks[r.rank()];
+  rank.status.set_rank(r.rank());
+  rank.status.set_last_report_unix_ms(NowUnixMs());
+  if (const v1::StepReport* s = Latest(r)) {
+    if (!rank.reported || s->step() >= rank.status.step()) {
+      rank.status.set_step(s->step());
+      rank.status.set_loss(s->loss());
+      rank.status.set_lr(s->lr());
+      rank.status.set_momentum(s->momentum());
+      rank.status.set_samples_per_second(s->samples_per_second());
+    }
+    rank.reported = true;
+    e->job.set_epoch(std::max(e->job.epoch(), s->epoch()));
+  }
+  for (const auto& ep : r.epochs()) {
+    if (ep.epoch() >= e->job.epoch()) {
+      e->job.set_epoch(ep.epoch());
+      e->job.set_test_accuracy(ep.test_accuracy());
+    }
+  }
+  if (r.total_steps() > 0) e->job.set_total_steps(r.total_steps());
+}
+
+void JobManager::Aggregate(Entry* e) {
+  int workers = e->job.spec().workers();
+  int reported = 0;
+  int64_t min_step = INT64_MAX;
+  double loss = 0, sps = 0;
+  for (const auto& [rank, st] : e->ranks) {
+    if (!st.reported) continue;
+    ++reported;
+    min_step = std::min(min_step, st.status.step());
+    loss += st.status.loss();
+    sps += st.status.samples_per_second();
+  }
+  if (reported == 0) return;
+  e->job.set_loss(loss / reported);
+  e->job.set_samples_per_second(sps);
+  if (reported == workers && min_step > e->job.global_step()) e->job.set_global_step(min_step);
+  schedules_->SetCurrentStep(e->job.name(), e->job.global_step());
+  StatusOr<TimelinePoint> p = schedules_->PointAt(e->job.name(), e->job.global_step());
+  if (p.ok()) {
+    e->job.set_lr(p->lr);
+    if (p->momentum) e->job.set_momentum(*p->momentum); else e->job.clear_momentum();
+    e->job.set_schedule_version(p->version);
+  }
+}
+
+bool JobManager::Finish(Entry* e, v1::JobState state, const std::string& reason) {
+  e->job.set_state(state);
+  e->job.set_reason(reason);
+  schedules_->EndJob(e->job.name());
+  Changed(e);
+  Status s = Persist(e, true);
+  if (!s.ok()) std::fprintf(stderr, "cyclr: saving job %s: %s\n", e->job.name().c_str(),
+                            s.ToString().c_str());
+  return state != v1::SUCCEEDED && e->job.spec().launcher() == "local" && launcher_ != nullptr;
+}
+
+void JobManager::MaybeSucceed(Entry* e) {
+  bool local = e->job.spec().launcher() == "local" && launcher_ != nullptr;
+  for (int r = 0; r < e->job.spec().workers(); ++r) {
+    auto it = e->ranks.find(r);
+    if (it == e->ranks.end() || !it->second.finished) return;
+    if (local && !it->second.exited_ok) return;
+  }
+  Finish(e, v1::SUCCEEDED, "");
+}
+
+Status JobManager::Persist(Entry* e, bool force) {
+  e->dirty = true;
+  Clock::time_point now = Clock::now();
+  if (!force && now - e->last_persist < options_.persist_interval) return Status::Ok();
+  e->job.set_updated_unix_ms(NowUnixMs());
+  CYCLR_RETURN_IF_ERROR(store_->SaveJob(e->job));
+  e->last_persist = now;
+  e->dirty = false;
+  return Status::Ok();
+}
+
+void JobManager::Changed(Entry* e) {
+  ++e->generation;
+  cv_.notify_all();
+}
+
+void JobManager::StopWorkers(const std::string& name) {
+  Launcher* launcher;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    launcher = launcher_;
+  }
+  if (!launcher) return;
+  Status s = launcher->Stop(name);
+  if (!s.ok()) std::fprintf(stderr, "cyclr: stopping workers of %s: %s\n", name.c_str(),
+                            s.ToString().c_str());
+}
+
+}  // namespace cyclr

@@ -1,0 +1,97 @@
+#include "server/job_spec_rules.h"
+
+#include <sstream>
+#include <vector>
+
+#include "proto/proto_convert.h"
+
+namespace cyclr {
+namespace {
+
+std::string Num(double v) {
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
+
+Status OneOf(const char* field, const std::string& value, const std::vector<std::string>& ok) {
+  for (const auto& o : ok) {
+    if (value == o) return Status::Ok();
+  }
+  std::string list;
+  for (const auto& o : ok) list += (list.empty() ? "" : ", ") + (o.empty() ? "\"\"" : o);
+  return Status::InvalidArgument(std::string(field) + " (\"" + value + "\") must be one of: " +
+                                 list);
+}
+
+Status AtLeast(const char* field, int64_t value, int64_t min) {
+  if (value >= min) return Status::Ok();
+  return Status::InvalidArgument(std::string(field) + " (" + std::to_string(value) +
+                                 ") must be >= " + std::to_string(min));
+}
+
+void FillDefaults(v1::JobSpec* s) {
+  if (s->optimizer().empty()) s->set_optimizer("sgd");
+  if (s->launcher().empty()) s->set_launcher("local");
+  if (s->data_dir().empty()) s->set_data_dir(kDefaultDataDir);
+  if (s->momentum() == 0.0) s->set_momentum(kDefaultMomentum);
+  if (s->bucket_mb() == 0.0) s->set_bucket_mb(kDefaultBucketMb);
+  if (s->seed() == 0) s->set_seed(1);
+}
+
+Status CheckNumbers(const v1::JobSpec& s) {
+  if (s.workers() < 1 || s.workers() > kMaxWorkers) {
+    return Status::InvalidArgument("workers (" + std::to_string(s.workers()) +
+                                   ") must be between 1 and " + std::to_string(kMaxWorkers));
+  }
+  CYCLR_RETURN_IF_ERROR(AtLeast("epochs", s.epochs(), 1));
+  CYCLR_RETURN_IF_ERROR(AtLeast("batch_size", s.batch_size(), 1));
+  CYCLR_RETURN_IF_ERROR(AtLeast("train_limit", s.train_limit(), 0));
+  CYCLR_RETURN_IF_ERROR(AtLeast("test_limit", s.test_limit(), 0));
+  CYCLR_RETURN_IF_ERROR(AtLeast("threads", s.threads(), 0));
+  if (!(s.momentum() >= 0.0 && s.momentum() < 1.0)) {
+    return Status::InvalidArgument("momentum (" + Num(s.momentum()) + ") must be in [0, 1)");
+  }
+  if (!(s.weight_decay() >= 0.0)) {
+    return Status::InvalidArgument("weight_decay (" + Num(s.weight_decay()) + ") must be >= 0");
+  }
+  if (!(s.bucket_mb() > 0.0 && s.bucket_mb() <= 1024.0)) {
+    return Status::InvalidArgument("bucket_mb (" + Num(s.bucket_mb()) +
+                                   ") must be > 0 and <= 1024");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+bool IsValidJobName(const std::string& name) {
+  if (name.empty() || name.size() > 63) return false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    char c = name[i];
+    bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (!alnum && !(i > 0 && c == '-')) return false;
+  }
+  return true;
+}
+
+Status NormalizeJobSpec(v1::JobSpec* s) {
+  FillDefaults(s);
+  if (!IsValidJobName(s->name())) {
+    return Status::InvalidArgument("name (\"" + s->name() +
+                                   "\") must match [a-z0-9][a-z0-9-]{0,62}");
+  }
+  CYCLR_RETURN_IF_ERROR(CheckNumbers(*s));
+  CYCLR_RETURN_IF_ERROR(OneOf("model", s->model(), {"mlp", "cnn"}));
+  CYCLR_RETURN_IF_ERROR(OneOf("dataset", s->dataset(), {"fashion-mnist", "synthetic"}));
+  CYCLR_RETURN_IF_ERROR(OneOf("optimizer", s->optimizer(), {"sgd", "adamw"}));
+  CYCLR_RETURN_IF_ERROR(OneOf("backend", s->backend(), {"", "gloo", "nccl"}));
+  CYCLR_RETURN_IF_ERROR(OneOf("launcher", s->launcher(), {"local", "external"}));
+  if (!s->has_schedule()) return Status::InvalidArgument("schedule is required");
+  StatusOr<ScheduleSpec> spec = FromProto(s->schedule());
+  if (!spec.ok()) return spec.status().WithContext("schedule");
+  // Store the schedule in its canonical form (the one core round-trips).
+  *s->mutable_schedule() = ToProto(*spec);
+  return Status::Ok();
+}
+
+}  // namespace cyclr

@@ -1,0 +1,40 @@
+// The rules a JobSpec must follow, and its defaults.
+//
+// NormalizeJobSpec fills the defaults and then checks every field; the first violation comes
+// back as INVALID_ARGUMENT naming the field, its value and the rule, e.g.
+// "workers (0) must be between 1 and 64". Rules:
+//   name        [a-z0-9][a-z0-9-]{0,62}
+//   workers     1..64
+//   model       mlp | cnn
+//   dataset     fashion-mnist | synthetic
+//   epochs      >= 1;  batch_size >= 1;  train_limit, test_limit, threads >= 0
+//   optimizer   sgd | adamw               (default sgd)
+//   momentum    [0, 1)                    (default 0.9; proto3 cannot tell 0 from unset, so 0
+//                                          means "default" — use a schedule to cycle it)
+//   weight_decay >= 0
+//   backend     "" | gloo | nccl
+//   launcher    local | external          (default local)
+//   data_dir    default /usr/share/datasets/fashion-mnist
+//   bucket_mb   > 0                       (default 25)
+//   seed        default 1 when 0
+//   schedule    required, valid (errors are prefixed "schedule: ")
+#pragma once
+
+#include "core/status.h"
+#include "cyclr/v1/job.pb.h"
+
+namespace cyclr {
+
+inline constexpr int kMaxWorkers = 64;
+inline constexpr const char* kDefaultDataDir = "/usr/share/datasets/fashion-mnist";
+inline constexpr double kDefaultMomentum = 0.9;
+inline constexpr double kDefaultBucketMb = 25.0;
+
+// Fills defaults in `spec`, then validates it. On error `spec` may hold defaults but nothing
+// else has changed.
+Status NormalizeJobSpec(v1::JobSpec* spec);
+
+// True for [a-z0-9][a-z0-9-]{0,62}.
+bool IsValidJobName(const std::string& name);
+
+}  // namespace cyclr

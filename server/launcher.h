@@ -1,0 +1,42 @@
+// Launcher: starts and stops a job's worker processes.
+//
+// `local` jobs are started by LocalLauncher on this machine; `external` jobs start no processes
+// (Slurm or Kubernetes start the workers, which register themselves), so no launcher is called.
+// A launcher reports every worker exit through the callback it was built with; the JobManager
+// turns a non-zero exit into FAILED.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "core/status.h"
+#include "cyclr/v1/job.pb.h"
+
+namespace cyclr {
+
+struct WorkerExit {
+  std::string job;
+  int rank = 0;
+  int exit_code = 0;        // valid when signal == 0
+  int signal = 0;           // the terminating signal, 0 if it exited normally
+  std::string last_log_line;  // the last non-empty line of the worker's log, if any
+
+  bool ok() const { return signal == 0 && exit_code == 0; }
+  // "rank 1 exited with code 3" / "rank 0 was killed by signal 9 (Killed)", plus the log line.
+  std::string Describe() const;
+};
+
+using WorkerExitCallback = std::function<void(const WorkerExit&)>;
+
+class Launcher {
+ public:
+  virtual ~Launcher() = default;
+  // Starts spec.workers() processes for the job. Returns once they are started (not finished);
+  // UNAVAILABLE/INTERNAL if a process could not be started (the ones started are stopped).
+  virtual Status Launch(const v1::JobSpec& spec) = 0;
+  // Asks the job's remaining workers to terminate (SIGTERM, then SIGKILL after a grace period).
+  // Does not block; exits are still reported. OK if the job has no running workers.
+  virtual Status Stop(const std::string& job) = 0;
+};
+
+}  // namespace cyclr

@@ -1,0 +1,198 @@
+#include "server/local_launcher.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+namespace cyclr {
+namespace {
+
+// The last non-empty line of a file (reads at most its last 4 KiB).
+std::string LastLine(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "";
+  in.seekg(0, std::ios::end);
+  std::streamoff size = in.tellg();
+  std::streamoff start = size > 4096 ? size - 4096 : 0;
+  in.seekg(start);
+  std::string tail((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r' || tail.back() == ' ')) {
+    tail.pop_back();
+  }
+  size_t nl = tail.rfind('\n');
+  return nl == std::string::npos ? tail : tail.substr(nl + 1);
+}
+
+}  // namespace
+
+std::string WorkerExit::Describe() const {
+  std::string s = "rank " + std::to_string(rank);
+  if (signal != 0) {
+    s += " was killed by signal " + std::to_string(signal) + " (" + strsignal(signal) + ")";
+  } else {
+    s += " exited with code " + std::to_string(exit_code);
+  }
+  if (!last_log_line.empty()) s += ": " + last_log_line;
+  return s;
+}
+
+LocalLauncher::LocalLauncher(Options options, WorkerExitCallback on_exit)
+    : options_(std::move(options)), on_exit_(std::move(on_exit)) {
+  reaper_ = std::thread([this] { ReapLoop(); });
+}
+
+LocalLauncher::~LocalLauncher() {
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (options_.stop_on_destroy) {
+      std::vector<std::string> jobs;
+      for (const auto& [pid, p] : procs_) jobs.push_back(p.job);
+      for (const auto& j : jobs) StopLocked(j);
+      // Let the reaper collect them (bounded by the grace period plus a margin).
+      cv_.wait_for(lock, options_.stop_grace + std::chrono::seconds(2),
+                   [&] { return procs_.empty(); });
+    }
+    done_ = true;
+    cv_.notify_all();
+  }
+  reaper_.join();
+}
+
+std::string LocalLauncher::DefaultWorkerBinary() {
+  std::error_code ec;
+  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "cyclr-worker";
+  return (self.parent_path() / "cyclr-worker").string();
+}
+
+std::string LocalLauncher::LogPath(const std::string& job, int rank) const {
+  return options_.work_dir + "/jobs/" + job + "/worker-" + std::to_string(rank) + ".log";
+}
+
+StatusOr<int> LocalLauncher::Spawn(const v1::JobSpec& spec, int rank) {
+  // Everything the child needs is prepared before fork: after it, only async-signal-safe calls.
+  std::string log_dir = options_.work_dir + "/jobs/" + spec.name();
+  std::string log = LogPath(spec.name(), rank);
+  std::vector<std::string> args = {options_.worker_binary, "--coordinator",
+                                   options_.coordinator_address, "--job", spec.name(),
+                                   "--rank", std::to_string(rank), "--world-size",
+                                   std::to_string(spec.workers()), "--log-dir", log_dir};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  if (access(options_.worker_binary.c_str(), X_OK) != 0) {
+    return Status::FailedPrecondition("worker binary " + options_.worker_binary +
+                                      " is not executable: " + std::strerror(errno));
+  }
+  pid_t pid = fork();
+  if (pid < 0) return Status::Unavailable(std::string("fork failed: ") + std::strerror(errno));
+  if (pid == 0) {
+    setsid();
+    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+      dup2(fd, STDOUT_FILENO);
+      dup2(fd, STDERR_FILENO);
+    }
+    int devnull = open("/dev/null", O_RDONLY);
+    if (devnull >= 0) dup2(devnull, STDIN_FILENO);
+    execv(argv[0], argv.data());
+    const char msg[] = "cyclr: exec of the worker binary failed\n";
+    ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)ignored;
+    _exit(127);
+  }
+  return static_cast<int>(pid);
+}
+
+Status LocalLauncher::Launch(const v1::JobSpec& spec) {
+  std::error_code ec;
+  std::filesystem::create_directories(options_.work_dir + "/jobs/" + spec.name(), ec);
+  if (ec) {
+    return Status::FailedPrecondition("cannot create the log folder under " + options_.work_dir +
+                                      ": " + ec.message());
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  for (int r = 0; r < spec.workers(); ++r) {
+    StatusOr<int> pid = Spawn(spec, r);
+    if (!pid.ok()) {
+      StopLocked(spec.name());
+      return pid.status().WithContext("starting rank " + std::to_string(r));
+    }
+    procs_[*pid] = Process{spec.name(), r, {}, false};
+  }
+  return Status::Ok();
+}
+
+Status LocalLauncher::Stop(const std::string& job) {
+  std::lock_guard<std::mutex> lock(mu_);
+  StopLocked(job);
+  return Status::Ok();
+}
+
+void LocalLauncher::StopLocked(const std::string& job) {
+  auto deadline = std::chrono::steady_clock::now() + options_.stop_grace;
+  for (auto& [pid, p] : procs_) {
+    if (p.job != job || p.stopping) continue;
+    p.stopping = true;
+    p.kill_at = deadline;
+    kill(-pid, SIGTERM);  // the worker leads its own process group (setsid)
+    kill(pid, SIGTERM);   // in case setsid had not run yet
+  }
+}
+
+int LocalLauncher::running() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return static_cast<int>(procs_.size());
+}
+
+std::vector<WorkerExit> LocalLauncher::ReapOnce() {
+  std::vector<WorkerExit> exits;
+  auto now = std::chrono::steady_clock::now();
+  for (auto it = procs_.begin(); it != procs_.end();) {
+    int status = 0;
+    pid_t r = waitpid(it->first, &status, WNOHANG);
+    if (r == it->first || (r < 0 && errno == ECHILD)) {
+      WorkerExit x;
+      x.job = it->second.job;
+      x.rank = it->second.rank;
+      if (r > 0 && WIFSIGNALED(status)) x.signal = WTERMSIG(status);
+      if (r > 0 && WIFEXITED(status)) x.exit_code = WEXITSTATUS(status);
+      x.last_log_line = LastLine(LogPath(x.job, x.rank));
+      exits.push_back(std::move(x));
+      it = procs_.erase(it);
+      continue;
+    }
+    if (it->second.stopping && now >= it->second.kill_at) {
+      kill(-it->first, SIGKILL);
+      kill(it->first, SIGKILL);
+    }
+    ++it;
+  }
+  return exits;
+}
+
+void LocalLauncher::ReapLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!done_) {
+    std::vector<WorkerExit> exits = ReapOnce();
+    if (!exits.empty()) {
+      cv_.notify_all();
+      lock.unlock();
+      for (const auto& x : exits) {
+        if (on_exit_) on_exit_(x);
+      }
+      lock.lock();
+      continue;
+    }
+    cv_.wait_for(lock, options_.poll_interval, [&] { return done_; });
+  }
+}
+
+}  // namespace cyclr

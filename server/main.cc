@@ -1,0 +1,57 @@
+// cyclr-coordinator: parses flags, starts the Coordinator, waits for SIGINT/SIGTERM.
+#include <signal.h>
+
+#include <cstdio>
+
+#include <CLI/CLI.hpp>
+
+#include "server/coordinator.h"
+
+int main(int argc, char** argv) {
+  cyclr::CoordinatorOptions o;
+  int64_t heartbeat_ms = o.heartbeat_timeout.count();
+  int64_t grace_ms = o.stop_grace.count();
+  CLI::App app{"cyclr coordinator: jobs, schedule timelines and metrics"};
+  app.add_option("--listen", o.listen, "gRPC address HOST:PORT")->capture_default_str();
+  app.add_option("--metrics", o.metrics, "Prometheus address HOST:PORT ('' = off)")
+      ->capture_default_str();
+  app.add_option("--state", o.state_path, "SQLite state file")->capture_default_str();
+  app.add_option("--work-dir", o.work_dir, "Folder for worker logs")->capture_default_str();
+  app.add_option("--worker-binary", o.worker_binary,
+                 "cyclr-worker to start for local jobs (default: next to this binary)");
+  app.add_option("--heartbeat-timeout-ms", heartbeat_ms, "A rank is alive this long after a report")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--stop-grace-ms", grace_ms, "SIGTERM to SIGKILL delay when stopping workers")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  o.heartbeat_timeout = std::chrono::milliseconds(heartbeat_ms);
+  o.stop_grace = std::chrono::milliseconds(grace_ms);
+
+  // Block the signals in every thread (gRPC's included); the main thread waits for them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto coordinator = cyclr::Coordinator::Start(o);
+  if (!coordinator.ok()) {
+    std::fprintf(stderr, "cyclr-coordinator: %s\n", coordinator.status().message().c_str());
+    return 1;
+  }
+  std::string metrics = o.metrics.empty()
+                            ? std::string("off")
+                            : "http://" + o.metrics.substr(0, o.metrics.rfind(':')) + ":" +
+                                  std::to_string((*coordinator)->metrics_port()) + "/metrics";
+  std::printf("cyclr-coordinator listening on %s metrics on %s state %s\n",
+              (*coordinator)->address().c_str(), metrics.c_str(), o.state_path.c_str());
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  std::fprintf(stderr, "cyclr-coordinator: %s, shutting down\n", strsignal(sig));
+  (*coordinator)->Shutdown();
+  return 0;
+}

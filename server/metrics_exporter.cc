@@ -1,0 +1,153 @@
+#include "server/metrics_exporter.h"
+
+#include <prometheus/text_serializer.h>
+
+#include <exception>
+#include <map>
+
+namespace cyclr {
+namespace {
+
+using prometheus::Family;
+using prometheus::Gauge;
+using prometheus::Histogram;
+
+Family<Gauge>& G(prometheus::Registry& r, const char* name, const char* help) {
+  return prometheus::BuildGauge().Name(name).Help(help).Register(r);
+}
+Family<prometheus::Counter>& C(prometheus::Registry& r, const char* name, const char* help) {
+  return prometheus::BuildCounter().Name(name).Help(help).Register(r);
+}
+Family<Histogram>& H(prometheus::Registry& r, const char* name, const char* help) {
+  return prometheus::BuildHistogram().Name(name).Help(help).Register(r);
+}
+
+// 1 ms .. ~16 s, doubling: step and all-reduce times on CPU and GPU.
+const Histogram::BucketBoundaries& DurationBuckets() {
+  static const Histogram::BucketBoundaries b = [] {
+    Histogram::BucketBoundaries v;
+    for (double x = 0.001; x < 20; x *= 2) v.push_back(x);
+    return v;
+  }();
+  return b;
+}
+
+const v1::JobState kStates[] = {v1::PENDING, v1::RUNNING, v1::SUCCEEDED, v1::FAILED,
+                                v1::STOPPED};
+
+}  // namespace
+
+// Refreshes the pulled gauges, then hands out the registry's families.
+class MetricsExporter::Collector : public prometheus::Collectable {
+ public:
+  explicit Collector(MetricsExporter* owner) : owner_(owner) {}
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    owner_->Refresh();
+    return owner_->registry_->Collect();
+  }
+
+ private:
+  MetricsExporter* owner_;
+};
+
+MetricsExporter::MetricsExporter(SnapshotFn snapshot)
+    : snapshot_(std::move(snapshot)),
+      registry_(std::make_shared<prometheus::Registry>()),
+      collector_(std::make_shared<Collector>(this)),
+      lr_(G(*registry_, "cyclr_learning_rate", "LR in force at the job's global step")),
+      momentum_(G(*registry_, "cyclr_momentum", "Momentum in force at the job's global step")),
+      rank_lr_(G(*registry_, "cyclr_rank_learning_rate", "LR a rank last reported")),
+      rank_momentum_(G(*registry_, "cyclr_rank_momentum", "Momentum a rank last reported")),
+      global_step_(G(*registry_, "cyclr_global_step", "Lowest step every rank reported")),
+      loss_(G(*registry_, "cyclr_loss", "Training loss a rank last reported")),
+      loss_mean_(G(*registry_, "cyclr_loss_mean", "Mean of the ranks' last losses")),
+      accuracy_(G(*registry_, "cyclr_test_accuracy_ratio", "Test accuracy after the last epoch")),
+      samples_per_second_(G(*registry_, "cyclr_samples_per_second", "Sum over ranks")),
+      cycle_index_(G(*registry_, "cyclr_cycle_index", "0-based LR cycle at the global step")),
+      cycle_position_(G(*registry_, "cyclr_cycle_position_ratio", "Fraction of the cycle done")),
+      schedule_version_(G(*registry_, "cyclr_schedule_version", "Revision in force")),
+      workers_alive_(G(*registry_, "cyclr_workers_alive", "Ranks with a recent heartbeat")),
+      jobs_(G(*registry_, "cyclr_jobs", "Jobs by state")),
+      step_duration_(H(*registry_, "cyclr_step_duration_seconds", "Reported step time")),
+      allreduce_duration_(H(*registry_, "cyclr_allreduce_duration_seconds",
+                            "Reported gradient all-reduce time per step")),
+      revisions_(C(*registry_, "cyclr_schedule_revisions_total", "Schedule updates accepted")),
+      restarts_(C(*registry_, "cyclr_worker_restarts_total", "Ranks that registered again")),
+      rpc_requests_(C(*registry_, "cyclr_rpc_requests_total", "RPCs served, by method and code")),
+      rpc_duration_(H(*registry_, "cyclr_rpc_duration_seconds", "RPC handling time")) {}
+
+MetricsExporter::~MetricsExporter() {
+  exposer_.reset();  // stops the HTTP threads before the collector goes away
+}
+
+Status MetricsExporter::Listen(const std::string& host_port) {
+  try {
+    exposer_ = std::make_unique<prometheus::Exposer>(host_port, 2);
+  } catch (const std::exception& e) {
+    return Status::Unavailable("metrics: cannot listen on " + host_port + ": " + e.what());
+  }
+  exposer_->RegisterCollectable(collector_);
+  std::vector<int> ports = exposer_->GetListeningPorts();
+  port_ = ports.empty() ? 0 : ports.front();
+  return Status::Ok();
+}
+
+void MetricsExporter::ObserveStep(const std::string& job, double step_seconds,
+                                  double allreduce_seconds) {
+  if (step_seconds > 0) step_duration_.Add({{"job", job}}, DurationBuckets()).Observe(step_seconds);
+  if (allreduce_seconds > 0) {
+    allreduce_duration_.Add({{"job", job}}, DurationBuckets()).Observe(allreduce_seconds);
+  }
+}
+
+void MetricsExporter::CountRevision(const std::string& job) {
+  revisions_.Add({{"job", job}}).Increment();
+}
+
+void MetricsExporter::CountWorkerRestart(const std::string& job) {
+  restarts_.Add({{"job", job}}).Increment();
+}
+
+void MetricsExporter::ObserveRpc(const std::string& method, const std::string& code,
+                                 double seconds) {
+  rpc_requests_.Add({{"method", method}, {"code", code}}).Increment();
+  rpc_duration_.Add({{"method", method}}, DurationBuckets()).Observe(seconds);
+}
+
+std::string MetricsExporter::Render() {
+  prometheus::TextSerializer serializer;
+  return serializer.Serialize(collector_->Collect());
+}
+
+void MetricsExporter::Refresh() {
+  std::vector<JobMetrics> jobs = snapshot_ ? snapshot_() : std::vector<JobMetrics>{};
+  std::lock_guard<std::mutex> lock(refresh_mu_);
+  std::map<v1::JobState, int> by_state;
+  for (const JobMetrics& j : jobs) {
+    ++by_state[j.state];
+    prometheus::Labels l{{"job", j.job}};
+    lr_.Add(l).Set(j.lr);
+    momentum_.Add(l).Set(j.momentum);
+    global_step_.Add(l).Set(static_cast<double>(j.global_step));
+    loss_mean_.Add(l).Set(j.loss_mean);
+    accuracy_.Add(l).Set(j.test_accuracy);
+    samples_per_second_.Add(l).Set(j.samples_per_second);
+    cycle_index_.Add(l).Set(static_cast<double>(j.cycle));
+    cycle_position_.Add(l).Set(j.cycle_position);
+    schedule_version_.Add(l).Set(static_cast<double>(j.schedule_version));
+    workers_alive_.Add(l).Set(j.workers_alive);
+    revisions_.Add(l);  // present (0) before the first update
+    restarts_.Add(l);
+    for (const RankMetrics& r : j.ranks) {
+      prometheus::Labels rl{{"job", j.job}, {"rank", std::to_string(r.rank)}};
+      rank_lr_.Add(rl).Set(r.lr);
+      rank_momentum_.Add(rl).Set(r.momentum);
+      loss_.Add(rl).Set(r.loss);
+    }
+  }
+  for (v1::JobState s : kStates) {
+    jobs_.Add({{"state", v1::JobState_Name(s)}}).Set(by_state[s]);
+  }
+}
+
+}  // namespace cyclr

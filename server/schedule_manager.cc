@@ -1,0 +1,192 @@
+#include "server/schedule_manager.h"
+
+#include <algorithm>
+
+namespace cyclr {
+namespace {
+
+int64_t NowUnixMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Status UnknownJob(const std::string& job) {
+  return Status::NotFound("job \"" + job + "\" not found");
+}
+
+Status CheckPreviewRange(int64_t start, int64_t steps) {
+  if (start < 0) {
+    return Status::InvalidArgument("start_step (" + std::to_string(start) + ") must be >= 0");
+  }
+  if (steps < 1 || steps > ScheduleManager::kMaxPreviewSteps) {
+    return Status::InvalidArgument("steps (" + std::to_string(steps) + ") must be between 1 and " +
+                                   std::to_string(ScheduleManager::kMaxPreviewSteps));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+StatusOr<std::vector<TimelinePoint>> ScheduleManager::PreviewJob(const std::string& job,
+                                                                 int64_t start,
+                                                                 int64_t steps) const {
+  CYCLR_RETURN_IF_ERROR(CheckPreviewRange(start, steps));
+  CYCLR_ASSIGN_OR_RETURN(TimelineSnapshot snap, Snapshot(job));
+  if (snap.timeline.empty()) return Status::FailedPrecondition("job \"" + job + "\" has no schedule");
+  std::vector<TimelinePoint> points;
+  for (int64_t s = start; s < start + steps; ++s) points.push_back(snap.timeline.At(s));
+  return points;
+}
+
+StatusOr<std::vector<TimelinePoint>> ScheduleManager::PreviewSpec(const ScheduleSpec& spec,
+                                                                  int64_t start, int64_t steps) {
+  CYCLR_RETURN_IF_ERROR(CheckPreviewRange(start, steps));
+  CYCLR_ASSIGN_OR_RETURN(Schedule schedule, Schedule::Create(spec));
+  std::vector<TimelinePoint> points;
+  for (int64_t s = start; s < start + steps; ++s) {
+    TimelinePoint p;
+    static_cast<SchedulePoint&>(p) = schedule.At(s);
+    points.push_back(p);
+  }
+  return points;
+}
+
+void ScheduleManager::AddJob(const std::string& job, Timeline timeline, int64_t current_step,
+                             bool ended) {
+  std::lock_guard<std::mutex> lock(mu_);
+  CYCLR_CHECK_MSG(jobs_.count(job) == 0, "job " + job + " added twice");
+  Entry& e = jobs_[job];
+  e.timeline = std::move(timeline);
+  e.current_step = current_step;
+  e.ended = ended;
+  cv_.notify_all();
+}
+
+StatusOr<Revision> ScheduleManager::BuildRevision(const Entry& e,
+                                                  const ScheduleUpdate& u) const {
+  Revision rev;
+  rev.version = e.timeline.latest_version() + 1;
+  rev.phase = u.phase;
+  rev.author = u.author;
+  rev.reason = u.reason;
+  rev.created_unix_ms = NowUnixMs();
+  if (u.revert_to) {
+    int64_t v = *u.revert_to;
+    if (v < 1 || v > e.timeline.latest_version()) {
+      return Status::InvalidArgument("revert_to (" + std::to_string(v) +
+                                     ") must name an existing revision (1.." +
+                                     std::to_string(e.timeline.latest_version()) + ")");
+    }
+    rev.spec = e.timeline.revision(v).spec;
+    if (rev.reason.empty()) rev.reason = "revert to revision " + std::to_string(v);
+  } else if (u.spec) {
+    rev.spec = *u.spec;
+  } else {
+    return Status::InvalidArgument("spec is required (or set revert_to)");
+  }
+  int64_t prev_start = e.timeline.empty() ? 0 : e.timeline.revisions().back().start_step();
+  rev.effective_step = u.effective_step.value_or(std::max(e.current_step, prev_start));
+  if (rev.effective_step < e.current_step) {
+    return Status::FailedPrecondition("effective_step (" + std::to_string(rev.effective_step) +
+                                      ") must be >= the job's current step (" +
+                                      std::to_string(e.current_step) + ")");
+  }
+  if (rev.effective_step < prev_start) {
+    return Status::FailedPrecondition(
+        "effective_step (" + std::to_string(rev.effective_step) +
+        ") must be >= the start step of revision " +
+        std::to_string(e.timeline.latest_version()) + " (" + std::to_string(prev_start) + ")");
+  }
+  return rev;
+}
+
+StatusOr<Revision> ScheduleManager::Update(const ScheduleUpdate& u) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = jobs_.find(u.job);
+  if (it == jobs_.end()) return UnknownJob(u.job);
+  Entry& e = it->second;
+  if (e.ended) {
+    return Status::FailedPrecondition("job \"" + u.job + "\" has ended; its schedule is final");
+  }
+  CYCLR_ASSIGN_OR_RETURN(Revision rev, BuildRevision(e, u));
+  Timeline next = e.timeline;
+  CYCLR_RETURN_IF_ERROR(next.Append(rev, e.current_step));
+  if (store_) CYCLR_RETURN_IF_ERROR(store_->AppendRevision(u.job, rev));
+  e.timeline = std::move(next);
+  Changed(&e);
+  return rev;
+}
+
+Status ScheduleManager::MarkApplied(const std::string& job, int64_t version, int64_t step) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = jobs_.find(job);
+  if (it == jobs_.end()) return UnknownJob(job);
+  Entry& e = it->second;
+  if (version < 1 || version > e.timeline.latest_version()) {
+    return Status::InvalidArgument("applied version (" + std::to_string(version) +
+                                   ") is not a revision of job \"" + job + "\"");
+  }
+  const Revision& rev = e.timeline.revision(version);
+  if (rev.applied_step && *rev.applied_step == step) return Status::Ok();
+  Timeline next = e.timeline;
+  CYCLR_RETURN_IF_ERROR(next.MarkApplied(version, step));
+  if (store_) CYCLR_RETURN_IF_ERROR(store_->SetApplied(job, version, step));
+  e.timeline = std::move(next);
+  Changed(&e);
+  return Status::Ok();
+}
+
+StatusOr<TimelinePoint> ScheduleManager::PointAt(const std::string& job, int64_t step) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = jobs_.find(job);
+  if (it == jobs_.end()) return UnknownJob(job);
+  if (it->second.timeline.empty()) {
+    return Status::FailedPrecondition("job \"" + job + "\" has no schedule");
+  }
+  return it->second.timeline.At(step);
+}
+
+StatusOr<TimelineSnapshot> ScheduleManager::Snapshot(const std::string& job) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = jobs_.find(job);
+  if (it == jobs_.end()) return UnknownJob(job);
+  return TimelineSnapshot{it->second.generation, it->second.timeline, it->second.ended};
+}
+
+StatusOr<TimelineSnapshot> ScheduleManager::WaitForChange(
+    const std::string& job, int64_t after, std::chrono::milliseconds timeout) const {
+  std::unique_lock<std::mutex> lock(mu_);
+  auto it = jobs_.find(job);
+  if (it == jobs_.end()) return UnknownJob(job);
+  const Entry& e = it->second;
+  cv_.wait_for(lock, timeout, [&] { return shutdown_ || e.ended || e.generation > after; });
+  return TimelineSnapshot{e.generation, e.timeline, e.ended};
+}
+
+void ScheduleManager::SetCurrentStep(const std::string& job, int64_t step) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = jobs_.find(job);
+  if (it != jobs_.end()) it->second.current_step = std::max(it->second.current_step, step);
+}
+
+void ScheduleManager::EndJob(const std::string& job) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = jobs_.find(job);
+  if (it == jobs_.end() || it->second.ended) return;
+  it->second.ended = true;
+  Changed(&it->second);
+}
+
+void ScheduleManager::Shutdown() {
+  std::lock_guard<std::mutex> lock(mu_);
+  shutdown_ = true;
+  cv_.notify_all();
+}
+
+void ScheduleManager::Changed(Entry* e) {
+  ++e->generation;
+  cv_.notify_all();
+}
+
+}  // namespace cyclr

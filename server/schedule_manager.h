@@ -1,0 +1,104 @@
+// ScheduleManager: every job's Timeline, its updates, and notification of watchers.
+//
+// An update is validated by core (Timeline::Append), written to the StateStore, and only then
+// made visible, so UpdateSchedule never reports a revision that a crash could lose. Watchers
+// poll a per-job generation counter with a bounded wait (WaitForChange), which lets the gRPC
+// streams check for cancellation between waits.
+//
+// The job's current step and whether it ended are pushed in by the JobManager (SetCurrentStep,
+// EndJob), so this class depends on nothing but the store. Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/timeline.h"
+#include "server/state_store.h"
+
+namespace cyclr {
+
+// A request to append a revision (the service converts it from the wire).
+struct ScheduleUpdate {
+  std::string job;
+  std::optional<ScheduleSpec> spec;     // required unless revert_to is set
+  std::optional<int64_t> effective_step;  // default: the job's current step
+  PhaseMode phase = PhaseMode::kContinue;
+  std::string author;
+  std::string reason;
+  std::optional<int64_t> revert_to;     // append this revision's spec again
+};
+
+struct TimelineSnapshot {
+  int64_t generation = 0;  // grows on every change (revision, applied step, end)
+  Timeline timeline;
+  bool ended = false;       // the job reached a terminal state
+};
+
+class ScheduleManager {
+ public:
+  // `store` may be null (tests of the logic alone); it must outlive this object.
+  explicit ScheduleManager(StateStore* store) : store_(store) {}
+
+  // Installs a job's timeline (at launch, after the store has it, or at recovery).
+  // REQUIRES the job is not known yet.
+  void AddJob(const std::string& job, Timeline timeline, int64_t current_step, bool ended);
+
+  // Appends a revision and returns it once durable. NOT_FOUND for an unknown job,
+  // FAILED_PRECONDITION for an ended job or an effective_step before the job's current step (or
+  // before the previous revision's start), INVALID_ARGUMENT for a bad spec, a missing spec or
+  // an unknown revert_to. On error nothing changes.
+  StatusOr<Revision> Update(const ScheduleUpdate& update);
+
+  // Records that every rank applied `version` from `step` on (from worker reports); persisted.
+  // Idempotent for the same step.
+  Status MarkApplied(const std::string& job, int64_t version, int64_t step);
+
+  // The value in force at `step`; NOT_FOUND for an unknown job.
+  StatusOr<TimelinePoint> PointAt(const std::string& job, int64_t step) const;
+  StatusOr<TimelineSnapshot> Snapshot(const std::string& job) const;
+
+  // Values at steps [start, start + steps) of the job's timeline (version = revision in force)
+  // or of one spec alone (version 0). INVALID_ARGUMENT unless start >= 0 and
+  // 1 <= steps <= kMaxPreviewSteps.
+  static constexpr int64_t kMaxPreviewSteps = 100000;
+  StatusOr<std::vector<TimelinePoint>> PreviewJob(const std::string& job, int64_t start,
+                                                  int64_t steps) const;
+  static StatusOr<std::vector<TimelinePoint>> PreviewSpec(const ScheduleSpec& spec,
+                                                          int64_t start, int64_t steps);
+
+  // Blocks until the job's generation exceeds `after`, the job ends, Shutdown() is called or
+  // `timeout` passes; returns the current snapshot either way.
+  StatusOr<TimelineSnapshot> WaitForChange(const std::string& job, int64_t after,
+                                           std::chrono::milliseconds timeout) const;
+
+  // Updates the step used as the default/minimum effective step (monotonic).
+  void SetCurrentStep(const std::string& job, int64_t step);
+  // Marks the job ended: no more updates, watchers finish.
+  void EndJob(const std::string& job);
+  // Wakes every waiter; WaitForChange returns at once from now on.
+  void Shutdown();
+
+ private:
+  struct Entry {
+    Timeline timeline;
+    int64_t current_step = 0;
+    int64_t generation = 1;
+    bool ended = false;
+  };
+  // REQUIRES mu_ held.
+  StatusOr<Revision> BuildRevision(const Entry& e, const ScheduleUpdate& u) const;
+  void Changed(Entry* e);  // REQUIRES mu_ held
+
+  StateStore* store_;
+  mutable std::mutex mu_;
+  mutable std::condition_variable cv_;
+  std::map<std::string, Entry> jobs_;  // GUARDED_BY(mu_)
+  bool shutdown_ = false;              // GUARDED_BY(mu_)
+};
+
+}  // namespace cyclr

@@ -1,0 +1,97 @@
+#include "server/schedule_service.h"
+
+#include "server/rpc_observer.h"
+
+namespace cyclr {
+namespace {
+
+StatusOr<ScheduleUpdate> FromRequest(const v1::UpdateScheduleRequest& req) {
+  ScheduleUpdate u;
+  u.job = req.job();
+  if (req.has_revert_to()) {
+    u.revert_to = req.revert_to();
+  } else if (req.has_spec()) {
+    StatusOr<ScheduleSpec> spec = FromProto(req.spec());
+    if (!spec.ok()) return spec.status().WithContext("spec");
+    u.spec = std::move(*spec);
+  }
+  if (req.has_effective_step()) u.effective_step = req.effective_step();
+  u.phase = req.phase() == v1::PHASE_MODE_RESTART ? PhaseMode::kRestart : PhaseMode::kContinue;
+  u.author = req.author();
+  u.reason = req.reason();
+  return u;
+}
+
+}  // namespace
+
+ScheduleService::ScheduleService(ScheduleManager* schedules, MetricsExporter* metrics,
+                                 std::chrono::milliseconds watch_poll)
+    : schedules_(schedules), metrics_(metrics), watch_poll_(watch_poll) {}
+
+grpc::Status ScheduleService::GetTimeline(grpc::ServerContext*,
+                                          const v1::GetTimelineRequest* req,
+                                          v1::Timeline* resp) {
+  return Observe(metrics_, "GetTimeline", [&] {
+    StatusOr<TimelineSnapshot> snap = schedules_->Snapshot(req->job());
+    if (!snap.ok()) return ToGrpc(snap.status());
+    *resp = ToProto(snap->timeline);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status ScheduleService::WatchTimeline(grpc::ServerContext* ctx,
+                                            const v1::GetTimelineRequest* req,
+                                            grpc::ServerWriter<v1::Timeline>* writer) {
+  return Observe(metrics_, "WatchTimeline", [&] {
+    StatusOr<TimelineSnapshot> snap = schedules_->Snapshot(req->job());
+    if (!snap.ok()) return ToGrpc(snap.status());
+    int64_t sent = snap->generation;
+    if (!writer->Write(ToProto(snap->timeline))) return grpc::Status::CANCELLED;
+    while (!snap->ended) {
+      if (ctx->IsCancelled()) return grpc::Status::CANCELLED;
+      if (shutdown_) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "coordinator shutting down");
+      snap = schedules_->WaitForChange(req->job(), sent, watch_poll_);
+      if (!snap.ok()) return ToGrpc(snap.status());
+      if (snap->generation == sent) continue;
+      sent = snap->generation;
+      if (!writer->Write(ToProto(snap->timeline))) return grpc::Status::CANCELLED;
+    }
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status ScheduleService::UpdateSchedule(grpc::ServerContext*,
+                                             const v1::UpdateScheduleRequest* req,
+                                             v1::Revision* resp) {
+  return Observe(metrics_, "UpdateSchedule", [&] {
+    StatusOr<ScheduleUpdate> update = FromRequest(*req);
+    if (!update.ok()) return ToGrpc(update.status());
+    StatusOr<Revision> rev = schedules_->Update(*update);
+    if (!rev.ok()) return ToGrpc(rev.status());
+    if (metrics_) metrics_->CountRevision(req->job());
+    *resp = ToProto(*rev);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status ScheduleService::PreviewSchedule(grpc::ServerContext*,
+                                              const v1::PreviewScheduleRequest* req,
+                                              v1::PreviewScheduleResponse* resp) {
+  return Observe(metrics_, "PreviewSchedule", [&] {
+    StatusOr<std::vector<TimelinePoint>> points = Status::InvalidArgument("");
+    if (!req->job().empty()) {
+      points = schedules_->PreviewJob(req->job(), req->start_step(), req->steps());
+    } else {
+      StatusOr<ScheduleSpec> spec = FromProto(req->spec());
+      if (!spec.ok()) return ToGrpc(spec.status().WithContext("spec"));
+      points = ScheduleManager::PreviewSpec(*spec, req->start_step(), req->steps());
+    }
+    if (!points.ok()) return ToGrpc(points.status());
+    for (size_t i = 0; i < points->size(); ++i) {
+      *resp->add_points() = ToProto((*points)[i], req->start_step() + static_cast<int64_t>(i));
+    }
+    return grpc::Status::OK;
+  });
+}
+
+}  // namespace cyclr

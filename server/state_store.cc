@@ -1,0 +1,269 @@
+#include "server/state_store.h"
+
+#include <sqlite3.h>
+
+#include "proto/proto_convert.h"
+
+namespace cyclr {
+namespace {
+
+// The one check helper for SQLite: OK for SQLITE_OK/ROW/DONE, otherwise a Status naming what
+// was being done and SQLite's own message. Constraint violations map to ALREADY_EXISTS.
+Status SqliteCheck(sqlite3* db, int rc, const char* what) {
+  if (rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE) return Status::Ok();
+  std::string msg = std::string("sqlite: ") + what + ": " + sqlite3_errmsg(db) + " (code " +
+                    std::to_string(rc) + ")";
+  if ((rc & 0xff) == SQLITE_CONSTRAINT) return Status::AlreadyExists(msg);
+  return Status::Internal(msg);
+}
+
+// A prepared statement that finalizes itself.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db), sql_(sql) {
+    rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr);
+  }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Status prepared() const { return SqliteCheck(db_, rc_, sql_); }
+  void Bind(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
+  void Bind(int i, const std::string& v) {
+    sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  }
+  void BindText(int i, const std::string& v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  }
+  void BindNull(int i) { sqlite3_bind_null(stmt_, i); }
+  // Steps once; `row` tells whether a row is available.
+  Status Step(bool* row = nullptr) {
+    int rc = sqlite3_step(stmt_);
+    if (row) *row = rc == SQLITE_ROW;
+    return SqliteCheck(db_, rc, sql_);
+  }
+  int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+  bool IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  std::string Blob(int col) const {
+    const void* p = sqlite3_column_blob(stmt_, col);
+    int n = sqlite3_column_bytes(stmt_, col);
+    return p ? std::string(static_cast<const char*>(p), n) : std::string();
+  }
+  int changes() const { return sqlite3_changes(db_); }
+
+ private:
+  sqlite3* db_;
+  const char* sql_;
+  sqlite3_stmt* stmt_ = nullptr;
+  int rc_;
+};
+
+// Rolls back unless Commit() succeeded.
+class Transaction {
+ public:
+  explicit Transaction(sqlite3* db) : db_(db) {
+    begin_ = SqliteCheck(db, sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr),
+                         "BEGIN");
+  }
+  ~Transaction() {
+    if (!done_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  const Status& begin() const { return begin_; }
+  Status Commit() {
+    Status s = SqliteCheck(db_, sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr), "COMMIT");
+    done_ = s.ok();
+    return s;
+  }
+
+ private:
+  sqlite3* db_;
+  Status begin_;
+  bool done_ = false;
+};
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS jobs(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL UNIQUE,
+  spec BLOB NOT NULL,
+  state INTEGER NOT NULL,
+  reason TEXT NOT NULL DEFAULT '',
+  global_step INTEGER NOT NULL DEFAULT 0,
+  total_steps INTEGER NOT NULL DEFAULT 0,
+  snapshot BLOB NOT NULL,
+  created_unix_ms INTEGER NOT NULL,
+  updated_unix_ms INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS revisions(
+  job TEXT NOT NULL REFERENCES jobs(name),
+  version INTEGER NOT NULL,
+  effective_step INTEGER NOT NULL,
+  applied_step INTEGER,
+  revision BLOB NOT NULL,
+  PRIMARY KEY(job, version));
+)sql";
+
+// The snapshot keeps the aggregates that have no column (epoch, loss, accuracy, ...).
+std::string Snapshot(const v1::Job& job) {
+  v1::Job copy = job;
+  copy.clear_spec();
+  copy.clear_ranks();
+  return copy.SerializeAsString();
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) {
+    Status s = Status::Unavailable("cannot open state file " + path + ": " +
+                                   (db ? sqlite3_errmsg(db) : "out of memory"));
+    sqlite3_close(db);
+    return s;
+  }
+  std::unique_ptr<StateStore> store(new StateStore(db, path));
+  sqlite3_busy_timeout(db, 5000);
+  CYCLR_RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=WAL"));
+  CYCLR_RETURN_IF_ERROR(store->Exec("PRAGMA synchronous=FULL"));
+  CYCLR_RETURN_IF_ERROR(store->Exec("PRAGMA foreign_keys=ON"));
+  CYCLR_RETURN_IF_ERROR(store->Exec(kSchema));
+  return store;
+}
+
+StateStore::~StateStore() { sqlite3_close(db_); }
+
+Status StateStore::Exec(const char* sql) {
+  return SqliteCheck(db_, sqlite3_exec(db_, sql, nullptr, nullptr, nullptr), sql);
+}
+
+Status StateStore::InsertRevision(const std::string& job, const Revision& rev) {
+  Stmt st(db_,
+          "INSERT INTO revisions(job, version, effective_step, applied_step, revision) "
+          "VALUES(?, ?, ?, ?, ?)");
+  CYCLR_RETURN_IF_ERROR(st.prepared());
+  st.BindText(1, job);
+  st.Bind(2, rev.version);
+  st.Bind(3, rev.effective_step);
+  if (rev.applied_step) st.Bind(4, *rev.applied_step); else st.BindNull(4);
+  st.Bind(5, ToProto(rev).SerializeAsString());
+  return st.Step();
+}
+
+Status StateStore::CreateJob(const v1::Job& job, const Revision& first) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction txn(db_);
+  CYCLR_RETURN_IF_ERROR(txn.begin());
+  Stmt st(db_,
+          "INSERT INTO jobs(name, spec, state, reason, global_step, total_steps, snapshot, "
+          "created_unix_ms, updated_unix_ms) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  CYCLR_RETURN_IF_ERROR(st.prepared());
+  st.BindText(1, job.name());
+  st.Bind(2, job.spec().SerializeAsString());
+  st.Bind(3, static_cast<int64_t>(job.state()));
+  st.BindText(4, job.reason());
+  st.Bind(5, job.global_step());
+  st.Bind(6, job.total_steps());
+  st.Bind(7, Snapshot(job));
+  st.Bind(8, job.created_unix_ms());
+  st.Bind(9, job.updated_unix_ms());
+  Status s = st.Step();
+  if (s.code() == StatusCode::kAlreadyExists) {
+    return Status::AlreadyExists("job \"" + job.name() + "\" already exists");
+  }
+  CYCLR_RETURN_IF_ERROR(s);
+  CYCLR_RETURN_IF_ERROR(InsertRevision(job.name(), first));
+  return txn.Commit();
+}
+
+Status StateStore::SaveJob(const v1::Job& job) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction txn(db_);
+  CYCLR_RETURN_IF_ERROR(txn.begin());
+  Stmt st(db_,
+          "UPDATE jobs SET state = ?, reason = ?, global_step = ?, total_steps = ?, "
+          "snapshot = ?, updated_unix_ms = ? WHERE name = ?");
+  CYCLR_RETURN_IF_ERROR(st.prepared());
+  st.Bind(1, static_cast<int64_t>(job.state()));
+  st.BindText(2, job.reason());
+  st.Bind(3, job.global_step());
+  st.Bind(4, job.total_steps());
+  st.Bind(5, Snapshot(job));
+  st.Bind(6, job.updated_unix_ms());
+  st.BindText(7, job.name());
+  CYCLR_RETURN_IF_ERROR(st.Step());
+  if (st.changes() == 0) return Status::NotFound("job \"" + job.name() + "\" not found");
+  return txn.Commit();
+}
+
+Status StateStore::AppendRevision(const std::string& job, const Revision& rev) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction txn(db_);
+  CYCLR_RETURN_IF_ERROR(txn.begin());
+  CYCLR_RETURN_IF_ERROR(InsertRevision(job, rev));
+  return txn.Commit();
+}
+
+Status StateStore::SetApplied(const std::string& job, int64_t version, int64_t step) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction txn(db_);
+  CYCLR_RETURN_IF_ERROR(txn.begin());
+  Stmt st(db_, "UPDATE revisions SET applied_step = ? WHERE job = ? AND version = ?");
+  CYCLR_RETURN_IF_ERROR(st.prepared());
+  st.Bind(1, step);
+  st.BindText(2, job);
+  st.Bind(3, version);
+  CYCLR_RETURN_IF_ERROR(st.Step());
+  if (st.changes() == 0) {
+    return Status::NotFound("job \"" + job + "\" has no revision " + std::to_string(version));
+  }
+  return txn.Commit();
+}
+
+StatusOr<std::vector<v1::Job>> StateStore::LoadJobs() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt st(db_,
+          "SELECT name, spec, state, reason, global_step, total_steps, snapshot, "
+          "created_unix_ms, updated_unix_ms FROM jobs ORDER BY seq");
+  CYCLR_RETURN_IF_ERROR(st.prepared());
+  std::vector<v1::Job> jobs;
+  for (bool row = true;;) {
+    CYCLR_RETURN_IF_ERROR(st.Step(&row));
+    if (!row) break;
+    v1::Job job;
+    if (!job.ParseFromString(st.Blob(6)) || !job.mutable_spec()->ParseFromString(st.Blob(1))) {
+      return Status::Internal("state file: job \"" + st.Blob(0) + "\" is corrupt");
+    }
+    job.set_name(st.Blob(0));
+    job.set_state(static_cast<v1::JobState>(st.Int(2)));
+    job.set_reason(st.Blob(3));
+    job.set_global_step(st.Int(4));
+    job.set_total_steps(st.Int(5));
+    job.set_created_unix_ms(st.Int(7));
+    job.set_updated_unix_ms(st.Int(8));
+    jobs.push_back(std::move(job));
+  }
+  return jobs;
+}
+
+StatusOr<std::vector<Revision>> StateStore::LoadRevisions(const std::string& job) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt st(db_,
+          "SELECT version, applied_step, revision FROM revisions WHERE job = ? ORDER BY version");
+  CYCLR_RETURN_IF_ERROR(st.prepared());
+  st.BindText(1, job);
+  std::vector<Revision> revs;
+  for (bool row = true;;) {
+    CYCLR_RETURN_IF_ERROR(st.Step(&row));
+    if (!row) break;
+    v1::Revision p;
+    if (!p.ParseFromString(st.Blob(2))) {
+      return Status::Internal("state file: revision " + std::to_string(st.Int(0)) + " of job \"" +
+                              job + "\" is corrupt");
+    }
+    if (st.IsNull(1)) p.clear_applied_step(); else p.set_applied_step(st.Int(1));
+    CYCLR_ASSIGN_OR_RETURN(Revision rev, FromProto(p));
+    revs.push_back(std::move(rev));
+  }
+  return revs;
+}
+
+}  // namespace cyclr

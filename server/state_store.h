@@ -1,0 +1,60 @@
+// StateStore: the coordinator's durable state in one SQLite file.
+//
+// Holds everything needed to recover after a restart: every job (spec, state, reason, progress
+// snapshot) and every schedule revision with its applied step. The database runs in WAL mode with
+// synchronous=FULL, and every mutation is one transaction, so a call that returned OK survived a
+// crash (a schedule update is durable before UpdateSchedule replies).
+//
+// Thread-safe: one connection guarded by a mutex. SQLite errors come back as INTERNAL naming the
+// statement and SQLite's message (one check helper, see state_store.cc).
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "core/timeline.h"
+#include "cyclr/v1/job.pb.h"
+
+struct sqlite3;
+
+namespace cyclr {
+
+class StateStore {
+ public:
+  // Opens (creating if needed) the database at `path` and its tables.
+  static StatusOr<std::unique_ptr<StateStore>> Open(const std::string& path);
+  ~StateStore();
+  StateStore(const StateStore&) = delete;
+  StateStore& operator=(const StateStore&) = delete;
+
+  // Inserts a new job and its first revision in one transaction. ALREADY_EXISTS if the name is
+  // taken. `job.ranks` is not stored (it is rebuilt from worker reports).
+  Status CreateJob(const v1::Job& job, const Revision& first);
+  // Overwrites the job's state, reason and progress snapshot. NOT_FOUND for an unknown job.
+  Status SaveJob(const v1::Job& job);
+  // Appends a revision. REQUIRES the job exists; ALREADY_EXISTS for a duplicate version.
+  Status AppendRevision(const std::string& job, const Revision& rev);
+  // Records revision `version`'s applied step. NOT_FOUND if there is no such revision.
+  Status SetApplied(const std::string& job, int64_t version, int64_t step);
+
+  // Every job, in creation order, without ranks.
+  StatusOr<std::vector<v1::Job>> LoadJobs();
+  // The job's revisions in version order, applied steps included.
+  StatusOr<std::vector<Revision>> LoadRevisions(const std::string& job);
+
+  const std::string& path() const { return path_; }
+
+ private:
+  StateStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  Status Exec(const char* sql);
+  Status InsertRevision(const std::string& job, const Revision& rev);
+
+  std::mutex mu_;
+  sqlite3* db_;  // owned; GUARDED_BY(mu_)
+  std::string path_;
+};
+
+}  // namespace cyclr

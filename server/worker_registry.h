@@ -1,0 +1,87 @@
+// WorkerRegistry: who joined each job (ranks), the rendezvous key-value store, and heartbeats.
+//
+// Register checks the job through a lookup function (the JobManager's SpecForWorkers: NOT_FOUND
+// for an unknown job, FAILED_PRECONDITION for an ended one), so the registry depends on no other
+// manager. Ranks are taken from the request or assigned in order (-1). A rank that registers
+// again starts a new incarnation of the job's process group: store_prefix = "<job>/<n>/" changes,
+// so stale rendezvous keys of the old group are never read, and the restart is counted.
+//
+// Store keys live per job. StoreGet waits up to the given timeout for every key and names the
+// missing ones in DEADLINE_EXCEEDED. A rank is alive while its last heartbeat (Register or a
+// progress report) is younger than `heartbeat_timeout`. Thread-safe; never calls out while
+// holding its lock.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "cyclr/v1/job.pb.h"
+
+namespace cyclr {
+
+struct Registration {
+  int rank = 0;
+  int world_size = 0;
+  v1::JobSpec spec;
+  std::string store_prefix;
+  int64_t incarnation = 0;
+  bool restart = false;  // the rank had registered before: a new incarnation began
+};
+
+class WorkerRegistry {
+ public:
+  using JobLookup = std::function<StatusOr<v1::JobSpec>(const std::string& job)>;
+  using Clock = std::chrono::steady_clock;
+
+  WorkerRegistry(JobLookup lookup, std::chrono::milliseconds heartbeat_timeout);
+
+  // REQUIRES rank == -1 or 0 <= rank < world_size. INVALID_ARGUMENT when world_size differs
+  // from the job's workers or the rank is out of range; FAILED_PRECONDITION when every rank is
+  // taken (rank -1).
+  StatusOr<Registration> Register(const std::string& job, int rank, int world_size,
+                                  const std::string& host, int pid);
+
+  Status StoreSet(const std::string& job, const std::string& key, const std::string& value);
+  // Values in the order of `keys`; waits up to `timeout` for all of them.
+  StatusOr<std::vector<std::string>> StoreGet(const std::string& job,
+                                              const std::vector<std::string>& keys,
+                                              std::chrono::milliseconds timeout);
+
+  void Heartbeat(const std::string& job, int rank);
+  bool Alive(const std::string& job, int rank) const;
+  int AliveCount(const std::string& job) const;
+  // Registrations of a rank that was already registered (worker restarts).
+  int64_t Restarts(const std::string& job) const;
+
+  // Wakes StoreGet waiters; they fail with UNAVAILABLE.
+  void Shutdown();
+
+ private:
+  struct Worker {
+    std::string host;
+    int pid = 0;
+    Clock::time_point last_heartbeat;
+  };
+  struct JobWorkers {
+    std::map<int, Worker> ranks;  // of the current incarnation
+    int64_t incarnation = 0;
+    int64_t restarts = 0;
+    std::map<std::string, std::string> store;
+  };
+  int AssignRank(const JobWorkers& j, int world_size) const;  // -1 if none is free
+
+  JobLookup lookup_;
+  std::chrono::milliseconds heartbeat_timeout_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<std::string, JobWorkers> jobs_;  // GUARDED_BY(mu_)
+  bool shutdown_ = false;                   // GUARDED_BY(mu_)
+};
+
+}  // namespace cyclr

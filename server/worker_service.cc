@@ -1,0 +1,77 @@
+#include "server/worker_service.h"
+
+#include <algorithm>
+
+#include "server/rpc_observer.h"
+
+namespace cyclr {
+
+WorkerService::WorkerService(JobManager* jobs, ScheduleManager* schedules,
+                             WorkerRegistry* registry, MetricsExporter* metrics,
+                             std::chrono::milliseconds default_store_timeout)
+    : jobs_(jobs),
+      schedules_(schedules),
+      registry_(registry),
+      metrics_(metrics),
+      default_store_timeout_(default_store_timeout) {}
+
+grpc::Status WorkerService::Register(grpc::ServerContext*, const v1::RegisterRequest* req,
+                                     v1::RegisterResponse* resp) {
+  return Observe(metrics_, "Register", [&] {
+    StatusOr<Registration> reg =
+        registry_->Register(req->job(), req->rank(), req->world_size(), req->host(), req->pid());
+    if (!reg.ok()) return ToGrpc(reg.status());
+    if (reg->restart && metrics_) metrics_->CountWorkerRestart(req->job());
+    Status running = jobs_->MarkRunning(req->job());
+    if (!running.ok()) return ToGrpc(running);
+    StatusOr<TimelineSnapshot> snap = schedules_->Snapshot(req->job());
+    if (!snap.ok()) return ToGrpc(snap.status());
+    resp->set_rank(reg->rank);
+    resp->set_world_size(reg->world_size);
+    *resp->mutable_spec() = reg->spec;
+    *resp->mutable_timeline() = ToProto(snap->timeline);
+    resp->set_store_prefix(reg->store_prefix);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status WorkerService::StoreSet(grpc::ServerContext*, const v1::StoreSetRequest* req,
+                                     v1::StoreSetResponse*) {
+  return Observe(metrics_, "StoreSet", [&] {
+    return ToGrpc(registry_->StoreSet(req->job(), req->key(), req->value()));
+  });
+}
+
+grpc::Status WorkerService::StoreGet(grpc::ServerContext*, const v1::StoreGetRequest* req,
+                                     v1::StoreGetResponse* resp) {
+  return Observe(metrics_, "StoreGet", [&] {
+    std::chrono::milliseconds timeout =
+        req->timeout_ms() > 0 ? std::chrono::milliseconds(req->timeout_ms())
+                              : default_store_timeout_;
+    timeout = std::min(timeout, kMaxStoreTimeout);
+    std::vector<std::string> keys(req->keys().begin(), req->keys().end());
+    StatusOr<std::vector<std::string>> values = registry_->StoreGet(req->job(), keys, timeout);
+    if (!values.ok()) return ToGrpc(values.status());
+    for (std::string& v : *values) resp->add_values(std::move(v));
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status WorkerService::ReportProgress(grpc::ServerContext*,
+                                           const v1::ReportProgressRequest* req,
+                                           v1::ReportProgressResponse* resp) {
+  return Observe(metrics_, "ReportProgress", [&] {
+    StatusOr<bool> stop = jobs_->Report(*req);
+    if (!stop.ok()) return ToGrpc(stop.status());
+    registry_->Heartbeat(req->job(), req->rank());
+    if (metrics_) {
+      for (const auto& s : req->steps()) {
+        metrics_->ObserveStep(req->job(), s.step_seconds(), s.allreduce_seconds());
+      }
+    }
+    resp->set_stop(*stop);
+    return grpc::Status::OK;
+  });
+}
+
+}  // namespace cyclr
