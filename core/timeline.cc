@@ -68,9 +68,15 @@ Status Timeline::MarkApplied(int64_t version, int64_t step) {
     return Status::InvalidArgument("step (" + Num(step) + ") must be >= 0");
   }
   Revision& rev = revisions_[static_cast<size_t>(version - 1)];
-  // Idempotent: the first report is the step of first application; later reports (a rank
-  // re-reporting after a restart) change nothing.
-  if (rev.applied_step) return Status::Ok();
+  // Idempotent for the same step. A different step is refused rather than ignored, so that a
+  // caller that persists the report (the coordinator's store) never records a step the timeline
+  // does not hold; all ranks agree on one step in a collective, so a second one is an anomaly.
+  if (rev.applied_step) {
+    if (*rev.applied_step == step) return Status::Ok();
+    return Status::FailedPrecondition("revision " + Num(version) + " was already applied at step " +
+                                      Num(*rev.applied_step) + "; cannot record step " +
+                                      Num(step));
+  }
   // A step before effective_step is recorded as is; start_step() keeps the effective step.
   rev.applied_step = step;
   Rebuild(static_cast<size_t>(version - 1));

@@ -98,9 +98,11 @@ TEST(TimelineTest, MarkAppliedShiftsTheStartAndLaterAnchors) {
   EXPECT_EQ(t.At(44).cycle_position, 0.0);  // the restart moved with the start
   EXPECT_EQ(t.At(65).lr, Sched(Triangular(0.5, 0.6)).At(21).lr);  // anchor 44 now
 
-  // Idempotent; a different later report keeps the first.
+  // Idempotent for the same step; a different step is refused and changes nothing.
   EXPECT_TRUE(t.MarkApplied(2, 44).ok());
-  EXPECT_TRUE(t.MarkApplied(2, 50).ok());
+  Status s = t.MarkApplied(2, 50);
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s.message(), "revision 2 was already applied at step 44; cannot record step 50");
   EXPECT_EQ(t.StartStep(2), 44);
   EXPECT_EQ(*t.revision(2).applied_step, 44);
 
