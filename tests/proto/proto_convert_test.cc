@@ -40,7 +40,9 @@ Timeline Sample() {
     r.reason = "revision " + std::to_string(i + 1);
     r.created_unix_ms = 1700000000000 + static_cast<int64_t>(i);
     EXPECT_TRUE(t.Append(r).ok());
-    if (i > 0 && i % 2 == 0) EXPECT_TRUE(t.MarkApplied(r.version, step + 3).ok());
+    if (i > 0 && i % 2 == 0) {
+      EXPECT_TRUE(t.MarkApplied(r.version, step + 3).ok());
+    }
     step += 40;
   }
   return t;

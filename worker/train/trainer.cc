@@ -15,6 +15,14 @@ using Clock = std::chrono::steady_clock;
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
+// Zeroes gradients in place. Optimizer::zero_grad() would detach_() them, which LibTorch refuses
+// for views — and the Reducer makes every gradient a view into its bucket.
+void ZeroGradInPlace(torch::nn::Module& module) {
+  for (torch::Tensor& p : module.parameters()) {
+    if (p.grad().defined()) p.mutable_grad().zero_();
+  }
+}
+
 StatusOr<Dataset> LoadSplit(const v1::JobSpec& spec, Split split) {
   int64_t limit = split == Split::kTrain ? spec.train_limit() : spec.test_limit();
   if (spec.dataset() == "synthetic") {
@@ -48,10 +56,10 @@ Status Trainer::Setup() {
   CYCLR_ASSIGN_OR_RETURN(model_, MakeModel(spec.model()));
   CYCLR_ASSIGN_OR_RETURN(optimizer_, MakeOptimizer(spec, model_->parameters()));
   ReducerOptions ropts;
-  if (spec.bucket_mb() > 0) ropts.bucket_bytes = static_cast<size_t>(spec.bucket_mb() * 1e6);
+  if (spec.bucket_mb() > 0) ropts.bucket_cap_bytes = static_cast<size_t>(spec.bucket_mb() * 1e6);
   ropts.timeout = options_.collective_timeout;
-  reducer_ = std::make_unique<Reducer>(model_->parameters(), comm_, ropts);
-  CYCLR_RETURN_IF_ERROR(reducer_->BroadcastParameters(model_->parameters(), 0));
+  CYCLR_ASSIGN_OR_RETURN(reducer_, Reducer::ForModule(*model_, comm_, ropts));
+  CYCLR_RETURN_IF_ERROR(reducer_->BroadcastParameters(0));
   if (!options_.log_dir.empty()) {
     lr_log_.open(options_.log_dir + "/lr-rank-" + std::to_string(options_.rank) + ".csv");
     lr_log_ << "step,lr,momentum,version,loss\n";
@@ -88,7 +96,7 @@ Status Trainer::TrainEpoch(int64_t epoch, TrainResult* result) {
     int64_t agreed[2] = {agreement_->held_version(),
                          reporter_ && reporter_->stop_requested() ? 0 : 1};
     auto agree_work = comm_->AllReduce(agreed, 2, DataType::kInt64, ReduceOp::kMin);
-    optimizer_->zero_grad();
+    ZeroGradInPlace(*model_);
     torch::Tensor loss = torch::nn::functional::cross_entropy(model_->forward(x), y);
     loss.backward();
     CYCLR_RETURN_IF_ERROR(reducer_->FinishBackward());
@@ -119,7 +127,7 @@ Status Trainer::TrainEpoch(int64_t epoch, TrainResult* result) {
       r.set_momentum(point.momentum ? *point.momentum : spec.momentum());
       r.set_schedule_version(point.version);
       r.set_step_seconds(step_seconds);
-      r.set_allreduce_seconds(reducer_->last_allreduce_seconds());
+      r.set_allreduce_seconds(reducer_->last_step_stats().allreduce_ms / 1e3);
       r.set_samples_per_second(report_samples / std::max(1e-9, Seconds(Clock::now() - report_start)));
       reporter_->AddStep(r);
     }

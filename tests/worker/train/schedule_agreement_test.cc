@@ -67,7 +67,9 @@ std::vector<RankLog> RunRanks(int world, int steps,
       ScheduleAgreement agreement(History(1));
       for (int step = 0; step < steps; ++step) {
         for (auto [version, at] : deliver[r]) {
-          if (at == step) ASSERT_TRUE(agreement.Offer(History(version)).ok());
+          if (at == step) {
+            ASSERT_TRUE(agreement.Offer(History(version)).ok());
+          }
         }
         int64_t held = agreement.held_version();
         auto work = (*comm)->AllReduce(&held, 1, DataType::kInt64, ReduceOp::kMin);
