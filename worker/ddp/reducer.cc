@@ -103,7 +103,11 @@ void Reducer::BuildBuckets() {
     int64_t offset = 0;
     for (size_t j = 0; j < bucket_params_[b].size(); ++j) {
       const torch::Tensor& p = params_[bucket_params_[b][j]];
-      bucket.views.push_back(bucket.flat.narrow(0, offset, p.numel()).view(p.sizes()));
+      // Shares the bucket's storage without being an autograd view: Optimizer::zero_grad()
+      // calls detach_() on grads, which LibTorch refuses for views.
+      torch::Tensor alias = torch::empty({0}, bucket.flat.options());
+      alias.set_(bucket.flat.storage(), offset, p.sizes());
+      bucket.views.push_back(alias);
       location_[bucket_params_[b][j]] = {b, j};
       offset += p.numel();
     }

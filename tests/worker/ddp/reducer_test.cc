@@ -125,7 +125,10 @@ TEST_P(ReducerTest, ParamsStayIdenticalThroughSgdSteps) {
     }
     torch::optim::SGD sgd(net->parameters(), torch::optim::SGDOptions(0.05).momentum(0.9));
     for (int step = 0; step < 5; ++step) {
-      net->zero_grad(/*set_to_none=*/step % 2 == 1);  // both forms must keep working
+      // Every way of clearing grads must keep working with bucket-backed grads.
+      if (step % 3 == 0) sgd.zero_grad();  // detach_() + zero_()
+      if (step % 3 == 1) net->zero_grad(/*set_to_none=*/true);
+      if (step % 3 == 2) net->zero_grad(/*set_to_none=*/false);
       Loss(net, MakeBatch(rank, step), true).backward();
       ASSERT_TRUE(reducer.FinishBackward().ok());
       sgd.step();
