@@ -7,12 +7,17 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
+
+#include <google/protobuf/util/json_util.h>
 
 #include "cyclr/v1/service.grpc.pb.h"
 #include "proto/proto_convert.h"
 #include "worker/comm/communicator_factory.h"
 #include "worker/comm/coordinator_store.h"
+#include "worker/comm/file_store.h"
 #include "worker/train/progress_reporter.h"
 #include "worker/train/schedule_agreement.h"
 #include "worker/train/timeline_watcher.h"
@@ -72,6 +77,32 @@ int DefaultThreads(const v1::JobSpec& spec, int world_size) {
   return std::max(1, cores / std::max(1, local));
 }
 
+// Trains with `comm` and prints the rank's summary line.
+Status Train(const v1::JobSpec& spec, int rank, int world, const std::string& log_dir,
+             Communicator* comm, ScheduleAgreement* agreement, ProgressReporter* reporter) {
+  TrainerOptions topts;
+  topts.spec = spec;
+  topts.rank = rank;
+  topts.world_size = world;
+  topts.log_dir = log_dir;
+  Trainer trainer(topts, comm, agreement, reporter);
+  StatusOr<TrainResult> r = trainer.Run();
+  if (!r.ok()) return r.status();
+  std::printf("cyclr-worker rank %d done: %lld steps, loss %.4f, test accuracy %.4f, %.0f "
+              "samples/s%s\n", rank, static_cast<long long>(r->steps), r->final_loss,
+              r->test_accuracy, r->samples_per_second, r->stopped ? " (stopped)" : "");
+  std::fflush(stdout);
+  return Status::Ok();
+}
+
+CommunicatorOptions CommOptions(const v1::JobSpec& spec, int rank, int world) {
+  CommunicatorOptions copts;
+  copts.backend = spec.backend().empty() ? "gloo" : spec.backend();
+  copts.rank = rank;
+  copts.world_size = world;
+  return copts;
+}
+
 }  // namespace
 
 void RankFromEnvironment(WorkerRunnerOptions* o) {
@@ -100,31 +131,49 @@ Status RunWorker(WorkerRunnerOptions o) {
   reporter.Start();
 
   auto store = std::make_shared<CoordinatorStore>(channel, o.job, reg.store_prefix());
-  CommunicatorOptions copts;
-  copts.backend = reg.spec().backend().empty() ? "gloo" : reg.spec().backend();
-  copts.rank = rank;
-  copts.world_size = world;
-  StatusOr<std::unique_ptr<Communicator>> comm = MakeCommunicator(copts, store);
+  StatusOr<std::unique_ptr<Communicator>> comm =
+      MakeCommunicator(CommOptions(reg.spec(), rank, world), store);
   Status result = comm.status();
   if (result.ok()) {
-    TrainerOptions topts;
-    topts.spec = reg.spec();
-    topts.rank = rank;
-    topts.world_size = world;
-    topts.log_dir = o.log_dir;
-    Trainer trainer(topts, comm->get(), &agreement, &reporter);
-    StatusOr<TrainResult> r = trainer.Run();
-    result = r.status();
-    if (r.ok()) {
-      std::printf("cyclr-worker rank %d done: %lld steps, loss %.4f, test accuracy %.4f, %.0f "
-                  "samples/s%s\n", rank, static_cast<long long>(r->steps), r->final_loss,
-                  r->test_accuracy, r->samples_per_second, r->stopped ? " (stopped)" : "");
-    }
+    result = Train(reg.spec(), rank, world, o.log_dir, comm->get(), &agreement, &reporter);
   }
   // The end is worth waiting for (the coordinator decides the job's state from it), but not
   // forever: the job's outcome is also visible from the process's exit code.
   reporter.Finish(result.ok() ? "" : result.ToString(), std::chrono::seconds(30));
   return result;
+}
+
+Status RunStandaloneWorker(WorkerRunnerOptions o) {
+  RankFromEnvironment(&o);
+  if (o.rank < 0 || o.world_size < 1 || o.rank >= o.world_size) {
+    return Status::InvalidArgument("standalone mode needs --rank in [0, --world-size)");
+  }
+  if (o.rendezvous_dir.empty() && o.world_size > 1) {
+    return Status::InvalidArgument("standalone mode with several ranks needs --rendezvous-dir");
+  }
+  std::ifstream in(o.standalone_spec);
+  if (!in) return Status::NotFound(o.standalone_spec + ": no such file");
+  std::stringstream text;
+  text << in.rdbuf();
+  v1::JobSpec spec;
+  auto parsed = google::protobuf::util::JsonStringToMessage(text.str(), &spec);
+  if (!parsed.ok()) {
+    return Status::InvalidArgument(o.standalone_spec + ": " + parsed.ToString());
+  }
+  CYCLR_ASSIGN_OR_RETURN(ScheduleSpec sched, FromProto(spec.schedule()));
+  Timeline timeline;
+  Revision first;
+  first.version = 1;
+  first.spec = sched;
+  CYCLR_RETURN_IF_ERROR(timeline.Append(first));
+  ScheduleAgreement agreement(timeline);
+  torch::set_num_threads(o.threads > 0 ? o.threads : DefaultThreads(spec, o.world_size));
+  std::shared_ptr<Store> store =
+      std::make_shared<FileStore>(o.rendezvous_dir.empty() ? "." : o.rendezvous_dir);
+  CYCLR_ASSIGN_OR_RETURN(auto comm,
+                         MakeCommunicator(CommOptions(spec, o.rank, o.world_size), store));
+  if (!o.log_dir.empty()) std::filesystem::create_directories(o.log_dir);
+  return Train(spec, o.rank, o.world_size, o.log_dir, comm.get(), &agreement, nullptr);
 }
 
 }  // namespace cyclr

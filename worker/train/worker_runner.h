@@ -22,6 +22,11 @@ struct WorkerRunnerOptions {
   std::string log_dir;
   int threads = 0;      // intra-op threads; 0 = the job's setting or cores / local workers
   std::chrono::milliseconds register_timeout{60000};
+  // Standalone mode (benchmarks, debugging): no coordinator at all. The job spec comes from a
+  // JSON file (the proto's JSON form of cyclr.v1.JobSpec), the schedule is the spec's alone, and
+  // ranks rendezvous through files in `rendezvous_dir` (a FileStore).
+  std::string standalone_spec;
+  std::string rendezvous_dir;
 };
 
 // Fills rank and world size from RANK/WORLD_SIZE, or SLURM_PROCID/SLURM_NTASKS, when unset.
@@ -29,5 +34,7 @@ void RankFromEnvironment(WorkerRunnerOptions* options);
 
 // Runs the worker; the Status is what the process reports and exits with.
 Status RunWorker(WorkerRunnerOptions options);
+// Runs one rank without a coordinator (see WorkerRunnerOptions::standalone_spec).
+Status RunStandaloneWorker(WorkerRunnerOptions options);
 
 }  // namespace cyclr
