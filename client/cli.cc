@@ -1,0 +1,79 @@
+#include "client/cli.h"
+
+#include <cstdlib>
+#include <exception>
+
+#include <CLI/CLI.hpp>
+
+#include "client/commands/commands.h"
+
+namespace cyclr::client {
+namespace {
+
+constexpr int kUsageExit = 2;
+constexpr int kFailureExit = 1;
+
+void ReportError(std::ostream& err, const std::string& message) {
+  std::string line = message;
+  for (char& c : line) {
+    if (c == '\n') c = ' ';  // one line, whatever the source
+  }
+  err << "cyclrctl: " << line << "\n";
+}
+
+}  // namespace
+
+CliEnvironment EnvironmentFromProcess() {
+  CliEnvironment env;
+  if (const char* c = std::getenv("CYCLR_COORDINATOR")) env.coordinator = c;
+  if (const char* u = std::getenv("USER")) env.user = u;
+  return env;
+}
+
+int ExitCodeFor(const Status& status) {
+  if (status.ok()) return 0;
+  return status.code() == StatusCode::kInvalidArgument ? kUsageExit : kFailureExit;
+}
+
+int RunCli(int argc, const char* const* argv, const CliEnvironment& env, std::ostream& out,
+           std::ostream& err) {
+  CommandContext ctx;
+  ctx.out = &out;
+  ctx.err = &err;
+  ctx.user = env.user;
+  ctx.coordinator = env.coordinator.empty() ? kDefaultCoordinator : env.coordinator;
+
+  CLI::App app("cyclrctl: control cyclic-learning-rate training jobs", "cyclrctl");
+  app.fallthrough();  // subcommands accept the global options too (set before adding them)
+  app.require_subcommand(1);
+  app.add_option("--coordinator", ctx.coordinator,
+                 "coordinator HOST:PORT (default $CYCLR_COORDINATOR or " +
+                     std::string(kDefaultCoordinator) + ")");
+  AddLaunchCommand(&app, &ctx);
+  AddJobCommands(&app, &ctx);
+  CLI::App* schedule = AddScheduleCommands(&app, &ctx);
+  AddPreviewCommand(schedule, &ctx);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e, out, err);  // --help
+    ReportError(err, e.what());
+    return kUsageExit;
+  }
+  if (!ctx.action) {
+    ReportError(err, "no command given; see cyclrctl --help");
+    return kUsageExit;
+  }
+  Status status;
+  try {
+    status = ctx.action();
+  } catch (const std::exception& e) {  // foreign code that throws: report, do not crash
+    status = Status::Internal(e.what());
+  }
+  out.flush();
+  if (!status.ok()) ReportError(err, status.message());
+  return ExitCodeFor(status);
+}
+
+}  // namespace cyclr::client

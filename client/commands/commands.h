@@ -1,0 +1,44 @@
+// The cyclrctl command tree. Each group adds its subcommands to the CLI11 app; the chosen
+// subcommand's parse callback stores its action in the context, and the driver runs it after the
+// parse (so a command runs only when the whole command line parsed).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <ostream>
+#include <string>
+
+#include "client/coordinator_client.h"
+#include "client/output_format.h"
+#include "core/status.h"
+
+namespace CLI {
+class App;
+}  // namespace CLI
+
+namespace cyclr::client {
+
+struct CommandContext {
+  std::ostream* out = nullptr;
+  std::ostream* err = nullptr;
+  std::string coordinator;           // HOST:PORT (--coordinator, $CYCLR_COORDINATOR, default)
+  std::string user;                  // default author of schedule changes ($USER)
+  std::chrono::milliseconds rpc_deadline{5000};
+  std::chrono::milliseconds follow_interval{250};  // --follow: at most one line per interval
+  std::function<Status()> action;    // set by the chosen subcommand
+
+  CoordinatorClient Client() const { return CoordinatorClient(coordinator, rpc_deadline); }
+};
+
+// Adds `--output table|json` (default table) to a read command.
+void AddOutputOption(CLI::App* command, std::string* output);
+
+// jobs list | jobs get NAME | stop NAME
+void AddJobCommands(CLI::App* app, CommandContext* context);
+// launch ...
+void AddLaunchCommand(CLI::App* app, CommandContext* context);
+// schedule get | set | undo, and schedule preview (added to the `schedule` group).
+CLI::App* AddScheduleCommands(CLI::App* app, CommandContext* context);
+void AddPreviewCommand(CLI::App* schedule, CommandContext* context);
+
+}  // namespace cyclr::client

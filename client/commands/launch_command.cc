@@ -1,0 +1,87 @@
+// launch: a job from flags and/or a job file, optionally followed to its end.
+#include <memory>
+
+#include <CLI/CLI.hpp>
+
+#include "client/commands/commands.h"
+#include "client/job_file.h"
+#include "client/option_flags.h"
+#include "client/progress_printer.h"
+#include "client/spec_flags.h"
+
+namespace cyclr::client {
+namespace {
+
+std::map<std::string, std::string> JobHelp() {
+  return {
+      {"name", "job name: [a-z0-9][a-z0-9-]{0,62}"},
+      {"workers", "number of worker processes (world size)"},
+      {"model", "mlp | cnn"},
+      {"dataset", "fashion-mnist | synthetic"},
+      {"data_dir", "dataset folder (default /usr/share/datasets/fashion-mnist)"},
+      {"train_limit", "use only the first K training samples (0 = all)"},
+      {"test_limit", "use only the first K test samples (0 = all)"},
+      {"epochs", "passes over the training set"},
+      {"batch_size", "samples per step per worker"},
+      {"optimizer", "sgd | adamw"},
+      {"momentum", "SGD momentum / AdamW beta1 when the schedule does not cycle it"},
+      {"weight_decay", "L2 penalty"},
+      {"nesterov", "Nesterov momentum (SGD)"},
+      {"seed", "random seed"},
+      {"backend", "gloo | nccl"},
+      {"bucket_mb", "gradient bucket size in MB"},
+      {"threads", "intra-op threads per worker (0 = cores / workers)"},
+      {"launcher", "local | external"},
+  };
+}
+
+struct LaunchOptions {
+  LaunchOptions() : job_flags(JobOptionNames(), JobBoolOptionNames(), JobHelp(), "Job") {}
+  std::string job_file;
+  bool follow = false;
+  OptionFlags job_flags;
+  SpecFlags spec_flags;
+};
+
+Status Follow(const CommandContext& ctx, const std::string& name) {
+  ProgressPrinter printer(*ctx.out, ctx.follow_interval);
+  CYCLR_ASSIGN_OR_RETURN(v1::Job last, ctx.Client().WatchJob(name, [&](const v1::Job& job) {
+    printer.Observe(job, std::chrono::steady_clock::now());
+  }));
+  printer.Finish(last);
+  if (last.state() == v1::SUCCEEDED) return Status::Ok();
+  return Status::Aborted("job " + name + " ended " + v1::JobState_Name(last.state()) +
+                         (last.reason().empty() ? "" : ": " + last.reason()));
+}
+
+Status Launch(const CommandContext& ctx, const LaunchOptions& o) {
+  JobFile file;
+  if (!o.job_file.empty()) {
+    CYCLR_ASSIGN_OR_RETURN(file, LoadJobFile(o.job_file));
+  }
+  OptionMap job = Merge(file.job, o.job_flags.Given());
+  CYCLR_ASSIGN_OR_RETURN(ScheduleSpec schedule, o.spec_flags.Resolve(file.schedule));
+  CYCLR_ASSIGN_OR_RETURN(v1::JobSpec spec, BuildJobSpec(job, schedule, {"name"}));
+  CYCLR_ASSIGN_OR_RETURN(v1::Job launched, ctx.Client().LaunchJob(spec));
+  *ctx.out << launched.name() << "\n" << std::flush;
+  if (!o.follow) return Status::Ok();
+  return Follow(ctx, launched.name());
+}
+
+}  // namespace
+
+void AddLaunchCommand(CLI::App* app, CommandContext* ctx) {
+  auto o = std::make_shared<LaunchOptions>();
+  CLI::App* launch = app->add_subcommand(
+      "launch", "start a training job; prints its name (flags override the job file)");
+  launch->add_option("-f,--file", o->job_file,
+                     "job file (YAML or JSON): JobSpec fields in snake_case, the schedule in a "
+                     "nested schedule: map");
+  launch->add_flag("--follow", o->follow,
+                   "stream progress until the job ends; exit 0 only if it SUCCEEDED");
+  o->job_flags.AddTo(launch);
+  o->spec_flags.AddTo(launch);
+  launch->callback([ctx, o] { ctx->action = [ctx, o] { return Launch(*ctx, *o); }; });
+}
+
+}  // namespace cyclr::client

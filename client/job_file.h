@@ -1,0 +1,41 @@
+// Job specs from the command line and from job files (`launch -f job.yaml`).
+//
+// A job file holds the JobSpec's fields in snake_case at the top level and the schedule in a
+// nested `schedule:` map:
+//   name: fmnist-clr
+//   workers: 2
+//   epochs: 3
+//   schedule: {policy: triangular2, base_lr: 0.001, max_lr: 0.1, step_size_up: 200}
+// JSON with the same shape works too. Flags override the file, field by field.
+#pragma once
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "client/option_file.h"
+#include "core/schedule_spec.h"
+#include "cyclr/v1/job.pb.h"
+
+namespace cyclr::client {
+
+struct JobFile {
+  OptionMap job;       // JobSpec fields except `schedule`
+  OptionMap schedule;  // the `schedule:` map (may be empty)
+};
+
+// The JobSpec field names a file or flags may set (every field but `schedule`), in proto order.
+const std::vector<std::string>& JobOptionNames();
+// Those of them that are booleans (flags without a value mean true).
+const std::set<std::string>& JobBoolOptionNames();
+
+// Reads a job file; unknown keys (top level or in `schedule:`) are INVALID_ARGUMENT naming them.
+StatusOr<JobFile> LoadJobFile(const std::string& path);
+
+// Builds the JobSpec. Each value is parsed by its field's type ("workers 'two' is not an
+// integer"); `required` names fields that must be present ("name is required: give --name or
+// name: in the job file"). The schedule must already be validated.
+StatusOr<v1::JobSpec> BuildJobSpec(const OptionMap& job, const ScheduleSpec& schedule,
+                                   const std::vector<std::string>& required = {});
+
+}  // namespace cyclr::client
