@@ -44,6 +44,19 @@ int64_t ScheduleAgreement::held_version() const {
   return static_cast<int64_t>(held_.size());
 }
 
+Status ScheduleAgreement::AdoptApplied(const Timeline& recorded) {
+  CYCLR_RETURN_IF_ERROR(Offer(recorded));
+  for (const Revision& rev : recorded.revisions()) {
+    if (rev.version <= applied_.latest_version()) continue;
+    if (!rev.applied_step) break;  // agreement is a prefix
+    Revision copy = rev;
+    copy.applied_step.reset();
+    CYCLR_RETURN_IF_ERROR(applied_.Append(copy));
+    CYCLR_RETURN_IF_ERROR(applied_.MarkApplied(rev.version, *rev.applied_step));
+  }
+  return Status::Ok();
+}
+
 TimelinePoint ScheduleAgreement::Resolve(int64_t step, int64_t agreed_version,
                                          std::vector<AppliedVersion>* newly_applied) {
   while (applied_.latest_version() < agreed_version) {

@@ -38,6 +38,11 @@ class ScheduleAgreement {
   Status Offer(const Timeline& timeline);
   int64_t held_version() const;
 
+  // Training thread, before the first Resolve(): adopts the applied steps recorded in `recorded`
+  // (a checkpoint's timeline) for revisions not applied yet, in version order, so a resumed run
+  // applies each revision at the same step as the run that wrote the checkpoint.
+  Status AdoptApplied(const Timeline& recorded);
+
   // Training thread: `agreed_version` is MIN(held_version) over all ranks, from this step's
   // collective. Applies the newly agreed revisions from `step` and returns the value in force
   // at `step`. Newly applied revisions are appended to `newly_applied` when non-null.

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <thread>
 
+#include "proto/proto_convert.h"
+#include "worker/train/checkpoint.h"
 #include "worker/train/model_factory.h"
 #include "worker/train/optimizer_factory.h"
 #include "worker/train/shard_sampler.h"
@@ -60,10 +62,8 @@ Status Trainer::Setup() {
   ropts.timeout = options_.collective_timeout;
   CYCLR_ASSIGN_OR_RETURN(reducer_, Reducer::ForModule(*model_, comm_, ropts));
   CYCLR_RETURN_IF_ERROR(reducer_->BroadcastParameters(0));
-  if (!options_.log_dir.empty()) {
-    lr_log_.open(options_.log_dir + "/lr-rank-" + std::to_string(options_.rank) + ".csv");
-    lr_log_ << "step,lr,momentum,version,loss\n";
-  }
+  CYCLR_RETURN_IF_ERROR(MaybeResume());
+  if (!options_.log_dir.empty()) OpenLrLog();
   if (reporter_) reporter_->SetTotalSteps(steps_per_epoch_ * spec.epochs());
   return Status::Ok();
 }
@@ -77,6 +77,60 @@ void Trainer::LogStep(int64_t step, const TimelinePoint& point, double loss) {
   lr_log_ << line;
 }
 
+void Trainer::OpenLrLog() {
+  // A resumed run continues the log of the run it resumes: rows of the steps it will redo (after
+  // the checkpoint it resumed from) are dropped, so the log has one row per step.
+  const std::string path = options_.log_dir + "/lr-rank-" + std::to_string(options_.rank) + ".csv";
+  std::vector<std::string> kept;
+  std::ifstream old(path);
+  for (std::string line; step_ > 0 && std::getline(old, line);) {
+    if (!kept.empty() && std::stoll(line.substr(0, line.find(','))) >= step_) break;
+    kept.push_back(line);
+  }
+  lr_log_.open(path, std::ios::trunc);
+  if (kept.empty()) kept.push_back("step,lr,momentum,version,loss");
+  for (const std::string& line : kept) lr_log_ << line << "\n";
+}
+
+Status Trainer::MaybeResume() {
+  const v1::JobSpec& spec = options_.spec;
+  std::string path = spec.resume_from();
+  if (path.empty() && !spec.checkpoint_dir().empty()) {
+    StatusOr<std::string> newest = NewestCheckpoint(spec.checkpoint_dir());
+    if (!newest.ok()) return Status::Ok();  // nothing to resume: a fresh start
+    path = *newest;
+  }
+  if (path.empty()) return Status::Ok();
+  CYCLR_ASSIGN_OR_RETURN(CheckpointMeta meta, LoadCheckpoint(path, *model_, *optimizer_));
+  if (meta.seed != spec.seed()) {
+    return Status::FailedPrecondition(path + " was written with seed " + std::to_string(meta.seed) +
+                                      ", the job has seed " + std::to_string(spec.seed()));
+  }
+  CYCLR_ASSIGN_OR_RETURN(Timeline recorded, FromProto(meta.timeline));
+  CYCLR_RETURN_IF_ERROR(agreement_->AdoptApplied(recorded));
+  step_ = meta.step;
+  start_epoch_ = meta.epoch;
+  start_step_in_epoch_ = meta.step_in_epoch;
+  if (!options_.quiet) {
+    std::printf("rank %d resumed from %s at step %lld\n", options_.rank, path.c_str(),
+                static_cast<long long>(step_));
+  }
+  return Status::Ok();
+}
+
+Status Trainer::Checkpoint(int64_t epoch, int64_t step_in_epoch) {
+  const v1::JobSpec& spec = options_.spec;
+  if (spec.checkpoint_dir().empty() || options_.rank != 0) return Status::Ok();
+  CheckpointMeta meta;
+  meta.step = step_;
+  meta.epoch = epoch;
+  meta.step_in_epoch = step_in_epoch;
+  meta.seed = spec.seed();
+  meta.timeline = ToProto(agreement_->applied());
+  int keep = spec.checkpoint_keep() > 0 ? spec.checkpoint_keep() : 3;
+  return SaveCheckpoint(spec.checkpoint_dir(), meta, *model_, *optimizer_, keep).status();
+}
+
 Status Trainer::TrainEpoch(int64_t epoch, TrainResult* result) {
   const v1::JobSpec& spec = options_.spec;
   ShardSampler sampler(train_.size(), options_.rank, options_.world_size, spec.seed());
@@ -86,7 +140,11 @@ Status Trainer::TrainEpoch(int64_t epoch, TrainResult* result) {
   model_->train();
   auto report_start = Clock::now();
   int64_t report_samples = 0;
-  for (int64_t i = 0; i < steps_per_epoch_; ++i) {
+  const int64_t first = epoch == start_epoch_ ? start_step_in_epoch_ : 0;
+  for (int64_t i = first; i < steps_per_epoch_; ++i) {
+    if (options_.crash_after_steps > 0 && steps_this_run_ == options_.crash_after_steps) {
+      return Status::Aborted("injected crash after " + std::to_string(steps_this_run_) + " steps");
+    }
     auto t0 = Clock::now();
     torch::Tensor idx = index.slice(0, i * spec.batch_size(), (i + 1) * spec.batch_size());
     torch::Tensor x = train_.images.index_select(0, idx);
@@ -133,6 +191,10 @@ Status Trainer::TrainEpoch(int64_t epoch, TrainResult* result) {
     }
     result->final_loss = loss_value;
     ++step_;
+    ++steps_this_run_;
+    if (spec.checkpoint_every() > 0 && step_ % spec.checkpoint_every() == 0) {
+      CYCLR_RETURN_IF_ERROR(Checkpoint(epoch, i + 1));
+    }
   }
   return Status::Ok();
 }
@@ -179,7 +241,7 @@ StatusOr<TrainResult> Trainer::Run() {
   TrainResult result;
   const v1::JobSpec& spec = options_.spec;
   auto start = Clock::now();
-  for (int64_t epoch = 0; epoch < spec.epochs() && !result.stopped; ++epoch) {
+  for (int64_t epoch = start_epoch_; epoch < spec.epochs() && !result.stopped; ++epoch) {
     CYCLR_RETURN_IF_ERROR(TrainEpoch(epoch, &result));
     if (result.stopped) break;
     CYCLR_ASSIGN_OR_RETURN(auto eval, Evaluate());
@@ -201,8 +263,9 @@ StatusOr<TrainResult> Trainer::Run() {
   }
   result.steps = step_;
   result.samples_per_second =
-      step_ * spec.batch_size() / std::max(1e-9, Seconds(Clock::now() - start));
+      steps_this_run_ * spec.batch_size() / std::max(1e-9, Seconds(Clock::now() - start));
   lr_log_.flush();
+  if (!result.stopped) CYCLR_RETURN_IF_ERROR(Checkpoint(spec.epochs(), 0));
   CYCLR_RETURN_IF_ERROR(WriteParameters());
   return result;
 }

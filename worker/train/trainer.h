@@ -8,6 +8,9 @@
 // waits for an RPC. At each epoch's end the ranks evaluate disjoint shards of the test set and
 // sum the counts in one collective, so every rank knows the same accuracy.
 //
+// With spec.checkpoint_dir set, rank 0 writes a checkpoint every spec.checkpoint_every steps and
+// at the end, and Run() first resumes from the newest one there (or from spec.resume_from).
+//
 // Outputs in `log_dir` (when set): lr-rank-<r>.csv (step,lr,momentum,version,loss: the values
 // this rank applied) and, at the end, params-rank-<r>.bin (all parameters as raw float32, to
 // check that ranks agree).
@@ -37,6 +40,9 @@ struct TrainerOptions {
   std::string log_dir;                             // empty: no files
   std::chrono::milliseconds collective_timeout{300000};
   bool quiet = false;                              // no progress lines on stdout
+  // Fault injection for tests: fail with ABORTED after this many steps of this run (0 = never),
+  // as a crash would, without writing a final checkpoint.
+  int64_t crash_after_steps = 0;
 };
 
 struct TrainResult {
@@ -63,7 +69,12 @@ class Trainer {
   // Returns (accuracy, mean loss) over the whole test set, identical on every rank.
   StatusOr<std::pair<double, double>> Evaluate();
   Status WriteParameters() const;
+  // Resumes from spec.resume_from, else from the newest checkpoint in spec.checkpoint_dir.
+  Status MaybeResume();
+  // Rank 0 writes a checkpoint of the state after `step_` steps.
+  Status Checkpoint(int64_t epoch, int64_t step_in_epoch);
   void LogStep(int64_t step, const TimelinePoint& point, double loss);
+  void OpenLrLog();
 
   TrainerOptions options_;
   Communicator* comm_;
@@ -77,6 +88,9 @@ class Trainer {
   std::unique_ptr<Reducer> reducer_;
   int64_t step_ = 0;
   int64_t steps_per_epoch_ = 0;
+  int64_t start_epoch_ = 0;       // where a resumed run starts
+  int64_t start_step_in_epoch_ = 0;
+  int64_t steps_this_run_ = 0;
   std::ofstream lr_log_;
 };
 

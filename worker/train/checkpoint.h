@@ -1,0 +1,45 @@
+// Checkpoints: everything a job needs to resume exactly — the model, the optimizer state
+// (momentum buffers, Adam moments), the data position, the global step and the applied schedule
+// timeline (with the step each revision was applied at).
+//
+// Written atomically: to "<name>.tmp", fsync'd, renamed to "ckpt-<step>.pt", the folder fsync'd,
+// so a reader sees a whole checkpoint or none, even across a crash. The newest `keep` are kept.
+// Ranks hold identical parameters and optimizer state, so rank 0 alone writes; every rank reads.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "cyclr/v1/schedule.pb.h"
+
+namespace cyclr {
+
+struct CheckpointMeta {
+  int64_t step = 0;           // steps completed (the next step to run)
+  int64_t epoch = 0;          // epoch of the next step
+  int64_t step_in_epoch = 0;  // batches of `epoch` already trained
+  uint64_t seed = 0;          // the shuffle seed (must match the job's)
+  v1::Timeline timeline;      // applied revisions, with applied steps
+};
+
+// Writes ckpt-<step>.pt into `dir` (created if missing) and deletes all but the newest `keep`.
+// Returns the path written.
+StatusOr<std::string> SaveCheckpoint(const std::string& dir, const CheckpointMeta& meta,
+                                     torch::nn::Module& model,
+                                     const torch::optim::Optimizer& optimizer, int keep);
+
+// The newest complete checkpoint in `dir` (NOT_FOUND if there is none; temporary files of an
+// interrupted write are ignored).
+StatusOr<std::string> NewestCheckpoint(const std::string& dir);
+// All complete checkpoints in `dir`, oldest first.
+std::vector<std::string> ListCheckpoints(const std::string& dir);
+
+// Loads `path` into `model` and `optimizer` (built the same way as when it was saved).
+StatusOr<CheckpointMeta> LoadCheckpoint(const std::string& path, torch::nn::Module& model,
+                                        torch::optim::Optimizer& optimizer);
+
+}  // namespace cyclr
