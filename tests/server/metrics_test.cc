@@ -1,0 +1,99 @@
+// Metrics over HTTP: the real Coordinator's /metrics endpoint, fetched with a plain socket.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <grpcpp/create_channel.h>
+
+#include "cyclr/v1/service.grpc.pb.h"
+#include "server/coordinator.h"
+#include "tests/server/test_util.h"
+
+namespace cyclr {
+namespace {
+
+std::string HttpGet(int port, const std::string& path) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return "";
+  }
+  std::string req = "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+  if (write(fd, req.data(), req.size()) != static_cast<ssize_t>(req.size())) {
+    close(fd);
+    return "";
+  }
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) out.append(buf, n);
+  close(fd);
+  return out;
+}
+
+// The value of the sample line that starts with `series` ("name{labels}"), or NaN.
+double Sample(const std::string& text, const std::string& series) {
+  size_t pos = text.find("\n" + series + " ");
+  if (pos == std::string::npos) return std::nan("");
+  return std::stod(text.substr(pos + series.size() + 2));
+}
+
+TEST(MetricsTest, ExposesTheScheduleValueAtTheGlobalStep) {
+  testing::TempDir dir;
+  CoordinatorOptions o;
+  o.listen = "127.0.0.1:0";
+  o.metrics = "127.0.0.1:0";
+  o.state_path = dir.File("state.db");
+  o.work_dir = dir.File("work");
+  auto c = Coordinator::Start(o);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_GT((*c)->metrics_port(), 0);
+
+  auto channel = grpc::CreateChannel((*c)->address(), grpc::InsecureChannelCredentials());
+  auto jobs = v1::JobService::NewStub(channel);
+  auto workers = v1::WorkerService::NewStub(channel);
+  {
+    grpc::ClientContext ctx;
+    v1::LaunchJobRequest req;
+    *req.mutable_spec() = testing::ValidJobSpec("m", 1);
+    v1::Job job;
+    ASSERT_TRUE(jobs->LaunchJob(&ctx, req, &job).ok());
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::ReportProgressRequest req;
+    req.set_job("m");
+    req.set_rank(0);
+    v1::StepReport* s = req.add_steps();
+    s->set_step(50);
+    s->set_loss(0.75);
+    s->set_step_seconds(0.02);
+    s->set_allreduce_seconds(0.005);
+    v1::ReportProgressResponse resp;
+    ASSERT_TRUE(workers->ReportProgress(&ctx, req, &resp).ok());
+  }
+  std::string text = HttpGet((*c)->metrics_port(), "/metrics");
+  ASSERT_NE(text.find("200 OK"), std::string::npos) << text;
+  // triangular 0.001..0.1 over 100 steps up: step 50 is half way.
+  double expected = 0.001 + (0.1 - 0.001) * 0.5;
+  EXPECT_NEAR(Sample(text, "cyclr_learning_rate{job=\"m\"}"), expected, 1e-9) << text;
+  EXPECT_DOUBLE_EQ(Sample(text, "cyclr_global_step{job=\"m\"}"), 50);
+  EXPECT_DOUBLE_EQ(Sample(text, "cyclr_loss{job=\"m\",rank=\"0\"}"), 0.75);
+  EXPECT_DOUBLE_EQ(Sample(text, "cyclr_cycle_position_ratio{job=\"m\"}"), 0.25);
+  EXPECT_DOUBLE_EQ(Sample(text, "cyclr_schedule_version{job=\"m\"}"), 1);
+  EXPECT_DOUBLE_EQ(Sample(text, "cyclr_jobs{state=\"RUNNING\"}"), 1);
+  EXPECT_DOUBLE_EQ(Sample(text, "cyclr_step_duration_seconds_count{job=\"m\"}"), 1);
+  EXPECT_DOUBLE_EQ(Sample(text, "cyclr_allreduce_duration_seconds_count{job=\"m\"}"), 1);
+  EXPECT_DOUBLE_EQ(
+      Sample(text, "cyclr_rpc_requests_total{code=\"OK\",method=\"LaunchJob\"}"), 1);
+  EXPECT_DOUBLE_EQ(Sample(text, "cyclr_schedule_revisions_total{job=\"m\"}"), 0);
+  // Never a step or free text as a label.
+  EXPECT_EQ(text.find("step=\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cyclr

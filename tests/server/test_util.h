@@ -1,0 +1,70 @@
+// Helpers shared by the coordinator tests: a temporary folder and valid specs.
+#pragma once
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <thread>
+
+#include "cyclr/v1/job.pb.h"
+
+namespace cyclr::testing {
+
+// A fresh folder under /tmp, removed with everything in it at destruction.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "cyclr-test-XXXXXX").string();
+    path_ = mkdtemp(tmpl.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// triangular, base 0.001, max 0.1, 100 steps up.
+inline v1::ScheduleSpec TriangularSpec(double max_lr = 0.1) {
+  v1::ScheduleSpec s;
+  s.set_policy("triangular");
+  s.set_base_lr(0.001);
+  s.set_max_lr(max_lr);
+  s.set_step_size_up(100);
+  return s;
+}
+
+inline v1::JobSpec ValidJobSpec(const std::string& name, int workers = 2,
+                                const std::string& launcher = "external") {
+  v1::JobSpec j;
+  j.set_name(name);
+  j.set_workers(workers);
+  j.set_model("mlp");
+  j.set_dataset("synthetic");
+  j.set_epochs(1);
+  j.set_batch_size(32);
+  j.set_launcher(launcher);
+  *j.mutable_schedule() = TriangularSpec();
+  return j;
+}
+
+// Polls `cond` every millisecond until it holds or `timeout` passes.
+inline bool WaitFor(const std::function<bool()>& cond,
+                    std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return cond();
+}
+
+}  // namespace cyclr::testing
