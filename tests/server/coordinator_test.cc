@@ -3,7 +3,7 @@
 #include "server/coordinator.h"
 
 #include <grpcpp/create_channel.h>
-#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
 
 #include <thread>
@@ -291,6 +291,12 @@ TEST_F(CoordinatorTest, HealthServiceAnswers) {
   std::unique_lock<std::mutex> lock(mu);
   ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(5), [&] { return done; }));
   EXPECT_TRUE(status.ok()) << status.error_message();
+  // HealthCheckResponse{status: SERVING (1)} is the two bytes 08 01.
+  std::vector<grpc::Slice> slices;
+  ASSERT_TRUE(resp.Dump(&slices).ok());
+  std::string bytes;
+  for (const auto& sl : slices) bytes.append(reinterpret_cast<const char*>(sl.begin()), sl.size());
+  EXPECT_EQ(bytes, std::string("\x08\x01", 2));
 }
 
 TEST_F(CoordinatorTest, RestartRecoversJobsAndRevisions) {
@@ -321,7 +327,7 @@ TEST_F(CoordinatorTest, RestartRecoversJobsAndRevisions) {
 
   job = Get("keep");
   EXPECT_EQ(job.state(), v1::RUNNING);
-  EXPECT_EQ(job.global_step(), 40);
+  EXPECT_EQ(job.global_step(), 41);  // min(52, 41)
   job = Get("gone");
   EXPECT_EQ(job.state(), v1::STOPPED);
   EXPECT_EQ(job.reason(), "bye");
