@@ -123,7 +123,7 @@ def run(cluster, tmp):
     saw_metrics, changed = False, False
     while follow.poll() is None:
         job = cluster.job()
-        step = int(job.get("globalStep", 0))
+        step = int(job.get("global_step", 0))
         if not saw_metrics and step > 0:
             text = cluster.metrics()
             lr = metric_value(text, "cyclr_learning_rate", JOB)
@@ -150,8 +150,8 @@ def run(cluster, tmp):
     timeline = json.loads(cluster.ctl("schedule", "get", JOB, "--output", "json").stdout)
     revs = timeline["revisions"]
     assert len(revs) == 2, revs
-    applied = int(revs[1]["appliedStep"])
-    assert applied >= int(revs[1]["effectiveStep"]) >= 150, revs[1]
+    applied = int(revs[1]["applied_step"])
+    assert applied >= int(revs[1]["effective_step"]) >= 150, revs[1]
 
     logdir = os.path.join(tmp, "work", "jobs", JOB)
     params = [open(os.path.join(logdir, f"params-rank-{r}.bin"), "rb").read() for r in (0, 1)]
@@ -173,7 +173,7 @@ def run(cluster, tmp):
         losses = [float(row[4]) for row in rows]
         first, last = sum(losses[:20]) / 20, sum(losses[-20:]) / 20
         assert last < 0.75 * first, f"rank {r}: loss did not fall ({first:.3f} -> {last:.3f})"
-    print(f"revision 2 applied at step {applied}; test accuracy {job.get('testAccuracy')}")
+    print(f"revision 2 applied at step {applied}; test accuracy {job.get('test_accuracy')}")
 
 
 if __name__ == "__main__":
