@@ -304,7 +304,11 @@ void JobManager::Aggregate(Entry* e) {
   if (reported == 0) return;
   e->job.set_loss(loss / reported);
   e->job.set_samples_per_second(sps);
-  if (reported == workers && min_step > e->job.global_step()) e->job.set_global_step(min_step);
+  // Reports carry the index of the step a rank just finished; the job's global step counts the
+  // steps every rank completed, i.e. the next step to run (where a default revision starts).
+  if (reported == workers && min_step + 1 > e->job.global_step()) {
+    e->job.set_global_step(min_step + 1);
+  }
   schedules_->SetCurrentStep(e->job.name(), e->job.global_step());
   StatusOr<TimelinePoint> p = schedules_->PointAt(e->job.name(), e->job.global_step());
   if (p.ok()) {
