@@ -32,6 +32,14 @@ std::map<std::string, std::string> JobHelp() {
       {"bucket_mb", "gradient bucket size in MB"},
       {"threads", "intra-op threads per worker (0 = cores / workers)"},
       {"launcher", "local | external"},
+      {"checkpoint_dir", "folder for checkpoints (none if empty)"},
+      {"checkpoint_every", "steps between checkpoints (0 = only at the end)"},
+      {"checkpoint_keep", "newest N checkpoints kept (0 = 3)"},
+      {"resume_from", "a checkpoint file to start from"},
+      {"max_restarts", "worker-group restarts before the job fails"},
+      {"divergence_policy", "fail | rollback"},
+      {"divergence_factor", "loss above factor x its running minimum diverges (0 = 10)"},
+      {"rollback_lr_factor", "rollback multiplies max_lr by this (0 = 0.5)"},
   };
 }
 

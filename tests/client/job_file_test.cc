@@ -1,0 +1,190 @@
+// Job files (YAML and JSON) and job flags -> JobSpec.
+#include "client/job_file.h"
+
+#include <gtest/gtest.h>
+
+#include "client/option_flags.h"
+#include "client/spec_flags.h"
+#include "test_util.h"
+
+namespace cyclr::client {
+namespace {
+
+using testing::Parse;
+using testing::TempDir;
+
+constexpr char kYamlJob[] = R"(name: fmnist-clr
+workers: 2
+model: cnn
+dataset: fashion-mnist
+data_dir: /data/fm
+train_limit: 6000
+test_limit: 1000
+epochs: 3
+batch_size: 64
+optimizer: sgd
+momentum: 0.9
+weight_decay: 5e-4
+nesterov: true
+seed: 42
+backend: gloo
+bucket_mb: 12.5
+threads: 1
+launcher: local
+schedule:
+  policy: triangular2
+  base_lr: 0.001
+  max_lr: 0.1
+  step_size_up: 200
+)";
+
+StatusOr<v1::JobSpec> FromFile(const std::string& path) {
+  CYCLR_ASSIGN_OR_RETURN(JobFile file, LoadJobFile(path));
+  CYCLR_ASSIGN_OR_RETURN(ScheduleSpec spec, SpecFromOptions(file.schedule));
+  return BuildJobSpec(file.job, spec, {"name"});
+}
+
+TEST(JobFileTest, YamlFileSetsEveryField) {
+  TempDir dir;
+  auto spec = FromFile(dir.Write("job.yaml", kYamlJob));
+  ASSERT_TRUE(spec.ok()) << spec.status().message();
+  EXPECT_EQ(spec->name(), "fmnist-clr");
+  EXPECT_EQ(spec->workers(), 2);
+  EXPECT_EQ(spec->model(), "cnn");
+  EXPECT_EQ(spec->dataset(), "fashion-mnist");
+  EXPECT_EQ(spec->data_dir(), "/data/fm");
+  EXPECT_EQ(spec->train_limit(), 6000);
+  EXPECT_EQ(spec->test_limit(), 1000);
+  EXPECT_EQ(spec->epochs(), 3);
+  EXPECT_EQ(spec->batch_size(), 64);
+  EXPECT_EQ(spec->optimizer(), "sgd");
+  EXPECT_EQ(spec->momentum(), 0.9);
+  EXPECT_EQ(spec->weight_decay(), 5e-4);
+  EXPECT_TRUE(spec->nesterov());
+  EXPECT_EQ(spec->seed(), 42u);
+  EXPECT_EQ(spec->backend(), "gloo");
+  EXPECT_EQ(spec->bucket_mb(), 12.5);
+  EXPECT_EQ(spec->threads(), 1);
+  EXPECT_EQ(spec->launcher(), "local");
+  EXPECT_EQ(spec->schedule().policy(), "triangular2");
+  EXPECT_EQ(spec->schedule().base_lr(), 0.001);
+  EXPECT_EQ(spec->schedule().max_lr(), 0.1);
+  EXPECT_EQ(spec->schedule().step_size_up(), 200);
+  EXPECT_FALSE(spec->schedule().has_gamma());
+}
+
+TEST(JobFileTest, JsonFileGivesTheSameSpec) {
+  TempDir dir;
+  auto yaml = FromFile(dir.Write("job.yaml", kYamlJob));
+  auto json = FromFile(dir.Write("job.json", R"({
+    "name": "fmnist-clr", "workers": 2, "model": "cnn", "dataset": "fashion-mnist",
+    "data_dir": "/data/fm", "train_limit": 6000, "test_limit": 1000, "epochs": 3,
+    "batch_size": 64, "optimizer": "sgd", "momentum": 0.9, "weight_decay": 5e-4,
+    "nesterov": true, "seed": 42, "backend": "gloo", "bucket_mb": 12.5, "threads": 1,
+    "launcher": "local",
+    "schedule": {"policy": "triangular2", "base_lr": 0.001, "max_lr": 0.1, "step_size_up": 200}
+  })"));
+  ASSERT_TRUE(yaml.ok() && json.ok()) << json.status().message();
+  EXPECT_EQ(yaml->SerializeAsString(), json->SerializeAsString());
+}
+
+TEST(JobFileTest, FlagsOverrideTheFile) {
+  TempDir dir;
+  auto file = LoadJobFile(dir.Write("job.yaml", kYamlJob));
+  ASSERT_TRUE(file.ok());
+  CLI::App app;
+  OptionFlags job_flags(JobOptionNames(), JobBoolOptionNames(), {}, "Job");
+  SpecFlags spec_flags;
+  job_flags.AddTo(&app);
+  spec_flags.AddTo(&app);
+  Parse(&app, {"--workers", "4", "--batch-size", "32", "--nesterov=false", "--max-lr", "0.05",
+               "--data-dir", "/other"});
+  auto schedule = spec_flags.Resolve(file->schedule);
+  ASSERT_TRUE(schedule.ok()) << schedule.status().message();
+  auto spec = BuildJobSpec(Merge(file->job, job_flags.Given()), *schedule);
+  ASSERT_TRUE(spec.ok()) << spec.status().message();
+  EXPECT_EQ(spec->workers(), 4);
+  EXPECT_EQ(spec->batch_size(), 32);
+  EXPECT_FALSE(spec->nesterov());
+  EXPECT_EQ(spec->data_dir(), "/other");
+  EXPECT_EQ(spec->epochs(), 3);  // from the file
+  EXPECT_EQ(spec->schedule().max_lr(), 0.05);
+  EXPECT_EQ(spec->schedule().base_lr(), 0.001);
+}
+
+TEST(JobFileTest, NesterovFlagAloneMeansTrue) {
+  CLI::App app;
+  OptionFlags job_flags(JobOptionNames(), JobBoolOptionNames(), {}, "Job");
+  job_flags.AddTo(&app);
+  Parse(&app, {"--name", "a", "--nesterov"});
+  auto spec = BuildJobSpec(job_flags.Given(), ScheduleSpec{});
+  ASSERT_TRUE(spec.ok()) << spec.status().message();
+  EXPECT_TRUE(spec->nesterov());
+}
+
+TEST(JobFileTest, UnknownKeysAreRejected) {
+  TempDir dir;
+  auto top = LoadJobFile(dir.Write("a.yaml", "name: a\nworker: 2\n"));
+  ASSERT_FALSE(top.ok());
+  EXPECT_EQ(top.status().message().rfind("option 'worker' in " + dir.Path("a.yaml") +
+                                             " is unknown; expected one of name, workers",
+                                         0),
+            0u)
+      << top.status().message();
+  auto nested = LoadJobFile(dir.Write("b.yaml", "name: a\nschedule:\n  policy: sine\n  lr: 1\n"));
+  ASSERT_FALSE(nested.ok());
+  EXPECT_NE(nested.status().message().find("option 'lr' in schedule: in"), std::string::npos)
+      << nested.status().message();
+}
+
+TEST(JobFileTest, ValuesAreParsedByFieldType) {
+  struct Case {
+    OptionMap job;
+    std::string message;
+  };
+  std::vector<Case> cases = {
+      {{{"workers", "two"}}, "workers 'two' is not an integer"},
+      {{{"workers", "3000000000"}}, "workers (3000000000) must be in [-2147483648, 2147483647]"},
+      {{{"epochs", "1.5"}}, "epochs '1.5' is not an integer"},
+      {{{"momentum", "high"}}, "momentum 'high' is not a finite number"},
+      {{{"bucket_mb", "inf"}}, "bucket_mb 'inf' is not a finite number"},
+      {{{"nesterov", "yes please"}}, "nesterov 'yes please' is not a boolean; expected true, "
+                                     "false, 1 or 0"},
+      {{{"seed", "-1"}}, "seed (-1) must be in [0, 9223372036854775807]"},
+      {{{"schedule", "x"}},
+       "job option 'schedule' is unknown; expected one of " + JoinNames(JobOptionNames())},
+  };
+  for (const Case& c : cases) {
+    auto spec = BuildJobSpec(c.job, ScheduleSpec{});
+    ASSERT_FALSE(spec.ok()) << c.message;
+    EXPECT_EQ(spec.status().message(), c.message);
+  }
+}
+
+TEST(JobFileTest, OptionNamesAreTheJobSpecFieldsButSchedule) {
+  const auto& names = JobOptionNames();
+  ASSERT_GE(names.size(), 18u);
+  EXPECT_EQ(names[0], "name");
+  EXPECT_EQ(names[17], "launcher");
+  EXPECT_EQ(std::count(names.begin(), names.end(), "schedule"), 0);
+  EXPECT_EQ(JobBoolOptionNames().count("nesterov"), 1u);
+}
+
+TEST(JobFileTest, RequiredFieldNamesFlagAndFileKey) {
+  auto spec = BuildJobSpec({{"workers", "2"}}, ScheduleSpec{}, {"name"});
+  ASSERT_FALSE(spec.ok());
+  EXPECT_EQ(spec.status().message(), "name is required: give --name or name: in the job file");
+  auto batch = BuildJobSpec({}, ScheduleSpec{}, {"batch_size"});
+  EXPECT_EQ(batch.status().message(),
+            "batch_size is required: give --batch-size or batch_size: in the job file");
+}
+
+TEST(JobFileTest, TopLevelMustBeAMapping) {
+  TempDir dir;
+  auto list = LoadJobFile(dir.Write("l.yaml", "- a\n- b\n"));
+  ASSERT_FALSE(list.ok());
+  EXPECT_NE(list.status().message().find("must hold a mapping"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cyclr::client

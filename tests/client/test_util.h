@@ -1,0 +1,104 @@
+// Helpers for the CLI tests: temporary files, parsing a command line into flags, and running the
+// real cyclrctl binary as a child process.
+#pragma once
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <gtest/gtest.h>
+
+extern char** environ;
+
+namespace cyclr::client::testing {
+
+// A fresh folder under $TMPDIR, removed with its files at the end of the test.
+class TempDir {
+ public:
+  TempDir() {
+    const char* base = std::getenv("TMPDIR");
+    std::string tmpl = std::string(base ? base : "/tmp") + "/cyclr_client_XXXXXX";
+    path_ = mkdtemp(tmpl.data());
+  }
+  ~TempDir() { std::system(("rm -rf '" + path_ + "'").c_str()); }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  // Writes `text` to `name` inside the folder; returns the full path.
+  std::string Write(const std::string& name, const std::string& text) const {
+    std::string p = Path(name);
+    std::ofstream(p) << text;
+    return p;
+  }
+  std::string Path(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+inline std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Parses `args` (without the program name) with `app`; fails the test on a parse error.
+inline void Parse(CLI::App* app, std::vector<std::string> args) {
+  std::vector<const char*> argv{"test"};
+  for (const auto& a : args) argv.push_back(a.c_str());
+  ASSERT_NO_THROW(app->parse(static_cast<int>(argv.size()), argv.data()));
+}
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs $CYCLR_BIN_DIR/cyclrctl with `args`; `env` entries ("NAME=value") are added to ours.
+inline RunResult RunCyclrctl(const std::vector<std::string>& args,
+                             const std::vector<std::string>& env = {}) {
+  const char* bin_dir = std::getenv("CYCLR_BIN_DIR");
+  EXPECT_NE(bin_dir, nullptr) << "CYCLR_BIN_DIR is not set (run through ctest)";
+  std::string bin = std::string(bin_dir ? bin_dir : ".") + "/cyclrctl";
+  TempDir dir;
+  std::string out_path = dir.Path("stdout"), err_path = dir.Path("stderr");
+
+  std::vector<char*> argv{const_cast<char*>(bin.c_str())};
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
+  for (const auto& e : env) env_strings.push_back(e);
+  std::vector<char*> envp;
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  pid_t pid = 0;
+  RunResult result;
+  int rc = posix_spawn(&pid, bin.c_str(), &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  EXPECT_EQ(rc, 0) << "cannot start " << bin;
+  if (rc != 0) return result;
+  int status = 0;
+  waitpid(pid, &status, 0);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  result.out = ReadFile(out_path);
+  result.err = ReadFile(err_path);
+  return result;
+}
+
+}  // namespace cyclr::client::testing
