@@ -6,8 +6,8 @@
 // A terminal state is final; it is persisted at once, the job's schedule is closed and, for
 // FAILED/STOPPED, the launcher is asked to terminate the remaining workers.
 //
-// Aggregates: global_step = min over all ranks of the last reported step (only once every rank
-// has reported; never decreases), loss = mean of the ranks' last losses, samples/s = sum,
+// Aggregates: global_step = the steps every rank completed = 1 + min over all ranks of the index
+// of the last step reported (only once every rank has reported; never decreases), loss = mean of the ranks' last losses, samples/s = sum,
 // test_accuracy/epoch from the latest epoch report, lr/momentum/schedule_version = the timeline's
 // value at global_step. Progress is persisted at most once per `persist_interval` (state changes
 // at once) so reports stay cheap; workers re-report after a restart anyway.

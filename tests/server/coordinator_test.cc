@@ -6,6 +6,10 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <fstream>
 #include <thread>
 
 #include "cyclr/v1/service.grpc.pb.h"
@@ -27,6 +31,8 @@ class CoordinatorTest : public ::testing::Test {
     o.work_dir = dir_.File("work");
     o.watch_poll = milliseconds(20);
     o.persist_interval = milliseconds(0);
+    o.worker_binary = worker_binary_;
+    o.stop_grace = milliseconds(200);
     auto c = Coordinator::Start(o);
     ASSERT_TRUE(c.ok()) << c.status().ToString();
     coordinator_ = std::move(*c);
@@ -76,6 +82,7 @@ class CoordinatorTest : public ::testing::Test {
   }
 
   testing::TempDir dir_;
+  std::string worker_binary_ = "/bin/false";
   std::unique_ptr<Coordinator> coordinator_;
   std::unique_ptr<v1::JobService::Stub> jobs_;
   std::unique_ptr<v1::ScheduleService::Stub> schedules_;
@@ -113,7 +120,7 @@ TEST_F(CoordinatorTest, JobLifecycleOverGrpc) {
   ASSERT_TRUE(Report(Step("mnist", 1, 21), &rr).ok());
   EXPECT_FALSE(rr.stop());
   job = Get("mnist");
-  EXPECT_EQ(job.global_step(), 20);
+  EXPECT_EQ(job.global_step(), 21);  // steps 0..20 done by every rank
   ASSERT_EQ(job.ranks_size(), 2);
   EXPECT_TRUE(job.ranks(0).alive());
 
@@ -125,7 +132,7 @@ TEST_F(CoordinatorTest, JobLifecycleOverGrpc) {
   v1::Revision rev;
   ASSERT_TRUE(Update(up, &rev).ok());
   EXPECT_EQ(rev.version(), 2);
-  EXPECT_EQ(rev.effective_step(), 20);
+  EXPECT_EQ(rev.effective_step(), 21);
   {
     grpc::ClientContext ctx;
     v1::GetTimelineRequest req;
@@ -177,7 +184,7 @@ TEST_F(CoordinatorTest, BadInputGetsOneClearErrorCode) {
   up.set_effective_step(10);
   s = Update(up, &rev);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
-  EXPECT_EQ(s.error_message(), "effective_step (10) must be >= the job's current step (30)");
+  EXPECT_EQ(s.error_message(), "effective_step (10) must be >= the job's current step (31)");
 
   grpc::ClientContext ctx;
   v1::RegisterRequest reg;
@@ -299,6 +306,51 @@ TEST_F(CoordinatorTest, HealthServiceAnswers) {
   EXPECT_EQ(bytes, std::string("\x08\x01", 2));
 }
 
+// A local job whose workers (a shell script standing in for cyclr-worker) exit 3: the job fails
+// with a reason naming the rank, the code and the log's last line.
+TEST_F(CoordinatorTest, LocalWorkerExitFailsTheJob) {
+  worker_binary_ = dir_.File("worker.sh");
+  std::ofstream(worker_binary_) << "#!/bin/sh\necho \"starting $4\"\necho 'boom: no data'\nexit 3\n";
+  chmod(worker_binary_.c_str(), 0755);
+  Restart();
+  v1::Job job;
+  ASSERT_TRUE(Launch(testing::ValidJobSpec("local", 2, "local"), &job).ok());
+  grpc::ClientContext ctx;
+  v1::GetJobRequest req;
+  req.set_name("local");
+  auto reader = jobs_->WatchJob(&ctx, req);
+  while (reader->Read(&job)) {
+  }
+  ASSERT_TRUE(reader->Finish().ok());
+  EXPECT_EQ(job.state(), v1::FAILED);
+  EXPECT_NE(job.reason().find("exited with code 3: boom: no data"), std::string::npos)
+      << job.reason();
+  EXPECT_EQ(job.reason().rfind("worker rank ", 0), 0u) << job.reason();
+}
+
+TEST_F(CoordinatorTest, StoppingALocalJobTerminatesItsWorkers) {
+  worker_binary_ = dir_.File("worker.sh");
+  std::ofstream(worker_binary_) << "#!/bin/sh\necho $$ > \"${10}/pid-$6\"\nexec sleep 30\n";
+  chmod(worker_binary_.c_str(), 0755);
+  Restart();
+  v1::Job job;
+  ASSERT_TRUE(Launch(testing::ValidJobSpec("sleepy", 1, "local"), &job).ok());
+  std::string pid_file = dir_.File("work") + "/jobs/sleepy/pid-0";
+  ASSERT_TRUE(testing::WaitFor([&] { return std::filesystem::exists(pid_file); }));
+  int pid = 0;
+  ASSERT_TRUE(testing::WaitFor([&] {
+    std::ifstream(pid_file) >> pid;
+    return pid > 0;
+  }));
+  grpc::ClientContext ctx;
+  v1::StopJobRequest stop;
+  stop.set_name("sleepy");
+  ASSERT_TRUE(jobs_->StopJob(&ctx, stop, &job).ok());
+  EXPECT_EQ(job.state(), v1::STOPPED);
+  EXPECT_TRUE(testing::WaitFor([&] { return kill(pid, 0) != 0; })) << "worker still running";
+  EXPECT_EQ(Get("sleepy").state(), v1::STOPPED);  // the exit does not change a stopped job
+}
+
 TEST_F(CoordinatorTest, RestartRecoversJobsAndRevisions) {
   v1::Job job;
   ASSERT_TRUE(Launch(testing::ValidJobSpec("keep"), &job).ok());
@@ -327,7 +379,7 @@ TEST_F(CoordinatorTest, RestartRecoversJobsAndRevisions) {
 
   job = Get("keep");
   EXPECT_EQ(job.state(), v1::RUNNING);
-  EXPECT_EQ(job.global_step(), 41);  // min(52, 41)
+  EXPECT_EQ(job.global_step(), 42);  // min(52, 41) + 1
   job = Get("gone");
   EXPECT_EQ(job.state(), v1::STOPPED);
   EXPECT_EQ(job.reason(), "bye");

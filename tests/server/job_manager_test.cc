@@ -142,13 +142,13 @@ TEST_F(JobManagerTest, AggregatesProgress) {
   EXPECT_EQ(job->global_step(), 0);  // rank 1 has not reported yet
   ASSERT_TRUE(jobs_->Report(Step("a", 1, 8, 3.0, 50)).ok());
   job = jobs_->Get("a");
-  EXPECT_EQ(job->global_step(), 8);
+  EXPECT_EQ(job->global_step(), 9);  // steps 0..8 done by both ranks
   EXPECT_DOUBLE_EQ(job->loss(), 2.0);
   EXPECT_DOUBLE_EQ(job->samples_per_second(), 150);
   ASSERT_EQ(job->ranks_size(), 2);
   EXPECT_TRUE(job->ranks(0).alive());
   EXPECT_FALSE(job->ranks(1).alive());
-  EXPECT_NEAR(job->lr(), 0.001 + (0.1 - 0.001) * 8 / 100.0, 1e-12);
+  EXPECT_NEAR(job->lr(), 0.001 + (0.1 - 0.001) * 9 / 100.0, 1e-12);
 
   v1::ReportProgressRequest epoch;
   epoch.set_job("a");
@@ -269,7 +269,7 @@ TEST_F(JobManagerTest, RecoversJobsStatesAndSteps) {
   auto list = jobs_->List();
   ASSERT_EQ(list.size(), 2u);
   EXPECT_EQ(list[0].state(), v1::RUNNING);
-  EXPECT_EQ(list[0].global_step(), 11);
+  EXPECT_EQ(list[0].global_step(), 12);
   EXPECT_EQ(list[1].state(), v1::STOPPED);
   EXPECT_EQ(list[1].reason(), "enough");
   EXPECT_TRUE(schedules_->Snapshot("b")->ended);

@@ -78,12 +78,12 @@ TEST(MetricsTest, ExposesTheScheduleValueAtTheGlobalStep) {
   }
   std::string text = HttpGet((*c)->metrics_port(), "/metrics");
   ASSERT_NE(text.find("200 OK"), std::string::npos) << text;
-  // triangular 0.001..0.1 over 100 steps up: step 50 is half way.
-  double expected = 0.001 + (0.1 - 0.001) * 0.5;
+  // Step 50 done: the global step is 51. triangular 0.001..0.1 over 100 steps up.
+  double expected = 0.001 + (0.1 - 0.001) * 0.51;
   EXPECT_NEAR(Sample(text, "cyclr_learning_rate{job=\"m\"}"), expected, 1e-9) << text;
-  EXPECT_DOUBLE_EQ(Sample(text, "cyclr_global_step{job=\"m\"}"), 50);
+  EXPECT_DOUBLE_EQ(Sample(text, "cyclr_global_step{job=\"m\"}"), 51);
   EXPECT_DOUBLE_EQ(Sample(text, "cyclr_loss{job=\"m\",rank=\"0\"}"), 0.75);
-  EXPECT_DOUBLE_EQ(Sample(text, "cyclr_cycle_position_ratio{job=\"m\"}"), 0.25);
+  EXPECT_NEAR(Sample(text, "cyclr_cycle_position_ratio{job=\"m\"}"), 0.255, 1e-12);
   EXPECT_DOUBLE_EQ(Sample(text, "cyclr_schedule_version{job=\"m\"}"), 1);
   EXPECT_DOUBLE_EQ(Sample(text, "cyclr_jobs{state=\"RUNNING\"}"), 1);
   EXPECT_DOUBLE_EQ(Sample(text, "cyclr_step_duration_seconds_count{job=\"m\"}"), 1);
