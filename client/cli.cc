@@ -1,5 +1,8 @@
 #include "client/cli.h"
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <exception>
 
@@ -21,12 +24,30 @@ void ReportError(std::ostream& err, const std::string& message) {
   err << "cyclrctl: " << line << "\n";
 }
 
+// CLI11 reports "cyclrctl bogus" as a missing subcommand; name the word it did not know.
+std::string ParseErrorMessage(const CLI::App& app, const CLI::ParseError& e) {
+  if (e.get_name() != "RequiredError") return e.what();
+  const CLI::App* deepest = &app;
+  while (!deepest->get_subcommands().empty()) deepest = deepest->get_subcommands().front();
+  std::vector<std::string> rest = deepest->remaining();
+  if (rest.empty()) rest = app.remaining();  // unknown words may be passed up to the root
+  if (rest.empty()) return e.what();
+  std::string known;
+  for (const CLI::App* sub : deepest->get_subcommands({})) {
+    known += (known.empty() ? "" : ", ") + sub->get_name();
+  }
+  return "unknown command '" + rest.front() + "'" + (known.empty() ? "" : "; expected one of " + known);
+}
+
 }  // namespace
 
 CliEnvironment EnvironmentFromProcess() {
   CliEnvironment env;
   if (const char* c = std::getenv("CYCLR_COORDINATOR")) env.coordinator = c;
   if (const char* u = std::getenv("USER")) env.user = u;
+  if (env.user.empty()) {  // e.g. under cron or a container without $USER
+    if (const passwd* pw = getpwuid(getuid())) env.user = pw->pw_name;
+  }
   return env;
 }
 
@@ -58,7 +79,7 @@ int RunCli(int argc, const char* const* argv, const CliEnvironment& env, std::os
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e, out, err);  // --help
-    ReportError(err, e.what());
+    ReportError(err, ParseErrorMessage(app, e));
     return kUsageExit;
   }
   if (!ctx.action) {

@@ -17,10 +17,10 @@ inline constexpr char kDefaultCoordinator[] = "127.0.0.1:7070";
 
 struct CliEnvironment {
   std::string coordinator;  // $CYCLR_COORDINATOR, empty if unset
-  std::string user;         // $USER
+  std::string user;         // $USER, else the login name of the user id
 };
 
-// Reads CYCLR_COORDINATOR and USER.
+// Reads CYCLR_COORDINATOR and USER (falling back to the passwd entry of getuid()).
 CliEnvironment EnvironmentFromProcess();
 
 int RunCli(int argc, const char* const* argv, const CliEnvironment& env, std::ostream& out,

@@ -40,7 +40,7 @@ std::string ProgressPrinter::SummaryLine(const v1::Job& job) {
 void ProgressPrinter::Observe(const v1::Job& job, TimePoint now) {
   bool epoch_changed = job.epoch() != last_epoch_;
   bool changed = epoch_changed || job.global_step() != last_step_;
-  if (!changed || job.state() == v1::PENDING) return;
+  if (!changed || job.state() != v1::RUNNING) return;  // Finish() reports the end
   bool due = !last_print_ || epoch_changed || now - *last_print_ >= min_interval_;
   if (!due) return;
   last_line_ = ProgressLine(job);

@@ -24,7 +24,7 @@ class ProgressPrinter {
 
   ProgressPrinter(std::ostream& out, std::chrono::milliseconds min_interval);
 
-  // Called with every job update from WatchJob; prints a progress line when due.
+  // Called with every job update from WatchJob; prints a progress line when due (RUNNING only).
   void Observe(const v1::Job& job, TimePoint now);
 
   // Called once with the last update: the final line and the summary.

@@ -60,12 +60,14 @@ TEST(ProgressPrinterTest, PrintsOnChangeAtMostOncePerInterval) {
   EXPECT_NE(out.str().find("epoch 2/3 step 5/705"), std::string::npos) << out.str();
 }
 
-TEST(ProgressPrinterTest, PendingJobPrintsNothing) {
+TEST(ProgressPrinterTest, OnlyRunningJobsPrintProgress) {
   std::ostringstream out;
   ProgressPrinter printer(out, milliseconds(0));
-  v1::Job job = RunningJob(0, 0);
-  job.set_state(v1::PENDING);
-  printer.Observe(job, ProgressPrinter::TimePoint());
+  for (v1::JobState state : {v1::PENDING, v1::STOPPED, v1::FAILED, v1::SUCCEEDED}) {
+    v1::Job job = RunningJob(static_cast<int64_t>(state), 0);
+    job.set_state(state);
+    printer.Observe(job, ProgressPrinter::TimePoint());
+  }
   EXPECT_EQ(out.str(), "");
 }
 
