@@ -256,6 +256,13 @@ const JobManager::Entry* JobManager::Find(const std::string& name) const {
 
 v1::Job JobManager::ToJob(const Entry& e) const {
   v1::Job job = e.job;
+  // The schedule may have changed since the last report: read the value in force now.
+  StatusOr<TimelinePoint> p = schedules_->PointAt(job.name(), job.global_step());
+  if (p.ok()) {
+    job.set_lr(p->lr);
+    if (p->momentum) job.set_momentum(*p->momentum); else job.clear_momentum();
+    job.set_schedule_version(p->version);
+  }
   for (const auto& [rank, st] : e.ranks) {
     if (!st.reported) continue;
     v1::RankStatus* rs = job.add_ranks();
@@ -310,12 +317,6 @@ void JobManager::Aggregate(Entry* e) {
     e->job.set_global_step(min_step + 1);
   }
   schedules_->SetCurrentStep(e->job.name(), e->job.global_step());
-  StatusOr<TimelinePoint> p = schedules_->PointAt(e->job.name(), e->job.global_step());
-  if (p.ok()) {
-    e->job.set_lr(p->lr);
-    if (p->momentum) e->job.set_momentum(*p->momentum); else e->job.clear_momentum();
-    e->job.set_schedule_version(p->version);
-  }
 }
 
 bool JobManager::Finish(Entry* e, v1::JobState state, const std::string& reason) {

@@ -37,6 +37,7 @@ void FillDefaults(v1::JobSpec* s) {
   if (s->momentum() == 0.0) s->set_momentum(kDefaultMomentum);
   if (s->bucket_mb() == 0.0) s->set_bucket_mb(kDefaultBucketMb);
   if (s->seed() == 0) s->set_seed(1);
+  if (s->divergence_policy().empty()) s->set_divergence_policy("fail");
 }
 
 Status CheckNumbers(const v1::JobSpec& s) {
@@ -58,6 +59,24 @@ Status CheckNumbers(const v1::JobSpec& s) {
   if (!(s.bucket_mb() > 0.0 && s.bucket_mb() <= 1024.0)) {
     return Status::InvalidArgument("bucket_mb (" + Num(s.bucket_mb()) +
                                    ") must be > 0 and <= 1024");
+  }
+  return Status::Ok();
+}
+
+// Fault-tolerance fields: 0 means "the worker's default" for the counts and factors.
+Status CheckFaultTolerance(const v1::JobSpec& s) {
+  CYCLR_RETURN_IF_ERROR(AtLeast("checkpoint_every", s.checkpoint_every(), 0));
+  CYCLR_RETURN_IF_ERROR(AtLeast("checkpoint_keep", s.checkpoint_keep(), 0));
+  CYCLR_RETURN_IF_ERROR(AtLeast("max_restarts", s.max_restarts(), 0));
+  CYCLR_RETURN_IF_ERROR(OneOf("divergence_policy", s.divergence_policy(), {"fail", "rollback"}));
+  if (s.divergence_factor() != 0.0 && !(s.divergence_factor() > 1.0)) {
+    return Status::InvalidArgument("divergence_factor (" + Num(s.divergence_factor()) +
+                                   ") must be > 1 (or 0 for the default 10)");
+  }
+  if (s.rollback_lr_factor() != 0.0 &&
+      !(s.rollback_lr_factor() > 0.0 && s.rollback_lr_factor() <= 1.0)) {
+    return Status::InvalidArgument("rollback_lr_factor (" + Num(s.rollback_lr_factor()) +
+                                   ") must be in (0, 1] (or 0 for the default 0.5)");
   }
   return Status::Ok();
 }
@@ -86,6 +105,7 @@ Status NormalizeJobSpec(v1::JobSpec* s) {
   CYCLR_RETURN_IF_ERROR(OneOf("optimizer", s->optimizer(), {"sgd", "adamw"}));
   CYCLR_RETURN_IF_ERROR(OneOf("backend", s->backend(), {"", "gloo", "nccl"}));
   CYCLR_RETURN_IF_ERROR(OneOf("launcher", s->launcher(), {"local", "external"}));
+  CYCLR_RETURN_IF_ERROR(CheckFaultTolerance(*s));
   if (!s->has_schedule()) return Status::InvalidArgument("schedule is required");
   StatusOr<ScheduleSpec> spec = FromProto(s->schedule());
   if (!spec.ok()) return spec.status().WithContext("schedule");

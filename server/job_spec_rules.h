@@ -17,6 +17,9 @@
 //   data_dir    default /usr/share/datasets/fashion-mnist
 //   bucket_mb   > 0                       (default 25)
 //   seed        default 1 when 0
+//   checkpoint_every, checkpoint_keep, max_restarts >= 0
+//   divergence_policy fail | rollback     (default fail)
+//   divergence_factor 0 (default) or > 1;  rollback_lr_factor 0 (default) or in (0, 1]
 //   schedule    required, valid (errors are prefixed "schedule: ")
 #pragma once
 

@@ -142,6 +142,9 @@ TEST_F(CoordinatorTest, JobLifecycleOverGrpc) {
     ASSERT_EQ(t.revisions_size(), 2);
     EXPECT_EQ(t.revisions(1).author(), "carol");
   }
+  job = Get("mnist");
+  EXPECT_EQ(job.schedule_version(), 2);  // in force at the global step, without a new report
+  EXPECT_NEAR(job.lr(), 0.001 + (0.05 - 0.001) * 21 / 100.0, 1e-12);
   // Stop: the reply says so and workers are told to stop.
   {
     grpc::ClientContext ctx;

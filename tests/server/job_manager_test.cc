@@ -66,6 +66,17 @@ INSTANTIATE_TEST_SUITE_P(
         Rule{"launcher", [](v1::JobSpec* s) { s->set_launcher("k8s"); }, "launcher (\"k8s\")"},
         Rule{"bucket_mb", [](v1::JobSpec* s) { s->set_bucket_mb(-2); }, "bucket_mb (-2)"},
         Rule{"threads", [](v1::JobSpec* s) { s->set_threads(-1); }, "threads (-1)"},
+        Rule{"checkpoint_every", [](v1::JobSpec* s) { s->set_checkpoint_every(-1); },
+             "checkpoint_every (-1) must be >= 0"},
+        Rule{"checkpoint_keep", [](v1::JobSpec* s) { s->set_checkpoint_keep(-1); },
+             "checkpoint_keep (-1)"},
+        Rule{"max_restarts", [](v1::JobSpec* s) { s->set_max_restarts(-2); }, "max_restarts (-2)"},
+        Rule{"divergence_policy", [](v1::JobSpec* s) { s->set_divergence_policy("retry"); },
+             "divergence_policy (\"retry\") must be one of: fail, rollback"},
+        Rule{"divergence_factor", [](v1::JobSpec* s) { s->set_divergence_factor(0.5); },
+             "divergence_factor (0.5) must be > 1"},
+        Rule{"rollback_lr_factor", [](v1::JobSpec* s) { s->set_rollback_lr_factor(2); },
+             "rollback_lr_factor (2) must be in (0, 1]"},
         Rule{"schedule_missing", [](v1::JobSpec* s) { s->clear_schedule(); },
              "schedule is required"},
         Rule{"schedule_invalid",
@@ -83,6 +94,7 @@ TEST(JobSpecRulesDefaults, FillsDefaults) {
   EXPECT_DOUBLE_EQ(spec.momentum(), 0.9);
   EXPECT_DOUBLE_EQ(spec.bucket_mb(), 25);
   EXPECT_EQ(spec.seed(), 1u);
+  EXPECT_EQ(spec.divergence_policy(), "fail");
 }
 
 class JobManagerTest : public ::testing::Test {
