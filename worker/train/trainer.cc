@@ -39,7 +39,11 @@ StatusOr<Dataset> LoadSplit(const v1::JobSpec& spec, Split split) {
 
 Trainer::Trainer(TrainerOptions options, Communicator* comm, ScheduleAgreement* agreement,
                  ProgressReporter* reporter)
-    : options_(std::move(options)), comm_(comm), agreement_(agreement), reporter_(reporter) {}
+    : options_(std::move(options)),
+      comm_(comm),
+      agreement_(agreement),
+      reporter_(reporter),
+      guard_(options_.spec.divergence_factor()) {}
 
 Status Trainer::Setup() {
   const v1::JobSpec& spec = options_.spec;
@@ -131,6 +135,62 @@ Status Trainer::Checkpoint(int64_t epoch, int64_t step_in_epoch) {
   return SaveCheckpoint(spec.checkpoint_dir(), meta, *model_, *optimizer_, keep).status();
 }
 
+Status Trainer::Step(int64_t epoch, const torch::Tensor& idx, TrainResult* result) {
+  const v1::JobSpec& spec = options_.spec;
+  auto t0 = Clock::now();
+  torch::Tensor x = train_.images.index_select(0, idx);
+  torch::Tensor y = train_.labels.index_select(0, idx);
+  ZeroGradInPlace(*model_);
+  torch::Tensor loss = torch::nn::functional::cross_entropy(model_->forward(x), y);
+  const double loss_value = loss.item<double>();
+  // The step's agreement: MIN over ranks of [newest schedule version held, keep going, loss
+  // healthy]. Issued before backward so it runs while this rank computes; collectives run in
+  // issue order on every rank, so it never crosses the gradient buckets.
+  int64_t agreed[3] = {agreement_->held_version(), reporter_ && reporter_->stop_requested() ? 0 : 1,
+                       guard_.Observe(loss_value) ? 1 : 0};
+  auto agree_work = comm_->AllReduce(agreed, 3, DataType::kInt64, ReduceOp::kMin);
+  loss.backward();
+  CYCLR_RETURN_IF_ERROR(reducer_->FinishBackward());
+  CYCLR_RETURN_IF_ERROR(agree_work->Wait(options_.collective_timeout));
+  if (agreed[1] == 0) {
+    result->stopped = true;
+    return Status::Ok();
+  }
+  if (agreed[2] == 0) {
+    // Every rank stops here, before the optimizer applies a diverged gradient.
+    return Status::Aborted("loss diverged at step " + std::to_string(step_) + " (" +
+                           (guard_.Explain().empty() ? "on another rank" : "rank " +
+                           std::to_string(options_.rank) + ": " + guard_.Explain()) + ")");
+  }
+  std::vector<AppliedVersion> newly;
+  TimelinePoint point = agreement_->Resolve(step_, agreed[0], &newly);
+  ApplySchedulePoint(spec, point, optimizer_.get());
+  optimizer_->step();
+  LogStep(step_, point, loss_value);
+  result->final_loss = loss_value;
+  if (reporter_) Report(epoch, point, loss_value, Seconds(Clock::now() - t0), newly);
+  return Status::Ok();
+}
+
+void Trainer::Report(int64_t epoch, const TimelinePoint& point, double loss, double step_seconds,
+                     const std::vector<AppliedVersion>& newly) {
+  const v1::JobSpec& spec = options_.spec;
+  for (const AppliedVersion& a : newly) reporter_->AddApplied(a.version, a.step);
+  report_samples_ += spec.batch_size();
+  v1::StepReport r;
+  r.set_step(step_);
+  r.set_epoch(static_cast<int32_t>(epoch));
+  r.set_loss(loss);
+  r.set_lr(point.lr);
+  r.set_momentum(point.momentum ? *point.momentum : spec.momentum());
+  r.set_schedule_version(point.version);
+  r.set_step_seconds(step_seconds);
+  r.set_allreduce_seconds(reducer_->last_step_stats().allreduce_ms / 1e3);
+  r.set_samples_per_second(report_samples_ /
+                           std::max(1e-9, Seconds(Clock::now() - report_start_)));
+  reporter_->AddStep(r);
+}
+
 Status Trainer::TrainEpoch(int64_t epoch, TrainResult* result) {
   const v1::JobSpec& spec = options_.spec;
   ShardSampler sampler(train_.size(), options_.rank, options_.world_size, spec.seed());
@@ -138,58 +198,14 @@ Status Trainer::TrainEpoch(int64_t epoch, TrainResult* result) {
   torch::Tensor index = torch::from_blob(order.data(), {static_cast<int64_t>(order.size())},
                                          torch::kInt64);
   model_->train();
-  auto report_start = Clock::now();
-  int64_t report_samples = 0;
   const int64_t first = epoch == start_epoch_ ? start_step_in_epoch_ : 0;
-  for (int64_t i = first; i < steps_per_epoch_; ++i) {
+  for (int64_t i = first; i < steps_per_epoch_ && !result->stopped; ++i) {
     if (options_.crash_after_steps > 0 && steps_this_run_ == options_.crash_after_steps) {
       return Status::Aborted("injected crash after " + std::to_string(steps_this_run_) + " steps");
     }
-    auto t0 = Clock::now();
     torch::Tensor idx = index.slice(0, i * spec.batch_size(), (i + 1) * spec.batch_size());
-    torch::Tensor x = train_.images.index_select(0, idx);
-    torch::Tensor y = train_.labels.index_select(0, idx);
-    // The agreement collective is issued first so it runs while this rank computes; collectives
-    // run in issue order on every rank, so it never crosses the gradient buckets.
-    int64_t agreed[2] = {agreement_->held_version(),
-                         reporter_ && reporter_->stop_requested() ? 0 : 1};
-    auto agree_work = comm_->AllReduce(agreed, 2, DataType::kInt64, ReduceOp::kMin);
-    ZeroGradInPlace(*model_);
-    torch::Tensor loss = torch::nn::functional::cross_entropy(model_->forward(x), y);
-    loss.backward();
-    CYCLR_RETURN_IF_ERROR(reducer_->FinishBackward());
-    CYCLR_RETURN_IF_ERROR(agree_work->Wait(options_.collective_timeout));
-    if (agreed[1] == 0) {
-      result->stopped = true;
-      return Status::Ok();
-    }
-    std::vector<AppliedVersion> newly;
-    TimelinePoint point = agreement_->Resolve(step_, agreed[0], &newly);
-    ApplySchedulePoint(spec, point, optimizer_.get());
-    optimizer_->step();
-    double loss_value = loss.item<double>();
-    if (!std::isfinite(loss_value)) {
-      return Status::Aborted("loss is " + std::to_string(loss_value) + " at step " +
-                             std::to_string(step_));
-    }
-    LogStep(step_, point, loss_value);
-    double step_seconds = Seconds(Clock::now() - t0);
-    report_samples += spec.batch_size();
-    if (reporter_) {
-      for (const AppliedVersion& a : newly) reporter_->AddApplied(a.version, a.step);
-      v1::StepReport r;
-      r.set_step(step_);
-      r.set_epoch(static_cast<int32_t>(epoch));
-      r.set_loss(loss_value);
-      r.set_lr(point.lr);
-      r.set_momentum(point.momentum ? *point.momentum : spec.momentum());
-      r.set_schedule_version(point.version);
-      r.set_step_seconds(step_seconds);
-      r.set_allreduce_seconds(reducer_->last_step_stats().allreduce_ms / 1e3);
-      r.set_samples_per_second(report_samples / std::max(1e-9, Seconds(Clock::now() - report_start)));
-      reporter_->AddStep(r);
-    }
-    result->final_loss = loss_value;
+    CYCLR_RETURN_IF_ERROR(Step(epoch, idx, result));
+    if (result->stopped) break;
     ++step_;
     ++steps_this_run_;
     if (spec.checkpoint_every() > 0 && step_ % spec.checkpoint_every() == 0) {
@@ -241,6 +257,7 @@ StatusOr<TrainResult> Trainer::Run() {
   TrainResult result;
   const v1::JobSpec& spec = options_.spec;
   auto start = Clock::now();
+  report_start_ = start;
   for (int64_t epoch = start_epoch_; epoch < spec.epochs() && !result.stopped; ++epoch) {
     CYCLR_RETURN_IF_ERROR(TrainEpoch(epoch, &result));
     if (result.stopped) break;

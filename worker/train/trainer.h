@@ -28,6 +28,7 @@
 #include "worker/comm/communicator.h"
 #include "worker/ddp/reducer.h"
 #include "worker/train/dataset.h"
+#include "worker/train/divergence_guard.h"
 #include "worker/train/progress_reporter.h"
 #include "worker/train/schedule_agreement.h"
 
@@ -66,6 +67,10 @@ class Trainer {
  private:
   Status Setup();
   Status TrainEpoch(int64_t epoch, TrainResult* result);
+  // One training step on the examples `idx`; sets result->stopped when the ranks agreed to stop.
+  Status Step(int64_t epoch, const torch::Tensor& idx, TrainResult* result);
+  void Report(int64_t epoch, const TimelinePoint& point, double loss, double step_seconds,
+              const std::vector<AppliedVersion>& newly);
   // Returns (accuracy, mean loss) over the whole test set, identical on every rank.
   StatusOr<std::pair<double, double>> Evaluate();
   Status WriteParameters() const;
@@ -91,6 +96,9 @@ class Trainer {
   int64_t start_epoch_ = 0;       // where a resumed run starts
   int64_t start_step_in_epoch_ = 0;
   int64_t steps_this_run_ = 0;
+  DivergenceGuard guard_;
+  std::chrono::steady_clock::time_point report_start_;
+  int64_t report_samples_ = 0;
   std::ofstream lr_log_;
 };
 
