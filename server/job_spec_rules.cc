@@ -34,7 +34,7 @@ void FillDefaults(v1::JobSpec* s) {
   if (s->optimizer().empty()) s->set_optimizer("sgd");
   if (s->launcher().empty()) s->set_launcher("local");
   if (s->data_dir().empty()) s->set_data_dir(kDefaultDataDir);
-  if (s->momentum() == 0.0) s->set_momentum(kDefaultMomentum);
+  if (!s->has_momentum()) s->set_momentum(kDefaultMomentum);
   if (s->bucket_mb() == 0.0) s->set_bucket_mb(kDefaultBucketMb);
   if (s->seed() == 0) s->set_seed(1);
   if (s->divergence_policy().empty()) s->set_divergence_policy("fail");

@@ -9,8 +9,7 @@
 //   dataset     fashion-mnist | synthetic
 //   epochs      >= 1;  batch_size >= 1;  train_limit, test_limit, threads >= 0
 //   optimizer   sgd | adamw               (default sgd)
-//   momentum    [0, 1)                    (default 0.9; proto3 cannot tell 0 from unset, so 0
-//                                          means "default" — use a schedule to cycle it)
+//   momentum    [0, 1)                    (default 0.9 when unset; 0 = plain SGD)
 //   weight_decay >= 0
 //   backend     "" | gloo | nccl
 //   launcher    local | external          (default local)
