@@ -5,6 +5,8 @@
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 
+#include <algorithm>
+
 namespace cyclr {
 namespace {
 
@@ -31,6 +33,11 @@ Status Coordinator::Init() {
       options_.heartbeat_timeout);
   JobManager::Options jo;
   jo.persist_interval = options_.persist_interval;
+  jo.heartbeat_timeout = options_.heartbeat_timeout;
+  jo.on_group_restart = [this](const std::string& job) {
+    registry_->NewIncarnation(job);
+    if (metrics_) metrics_->CountWorkerRestart(job);
+  };
   jobs_ = std::make_unique<JobManager>(
       store_.get(), schedules_.get(), jo,
       [this](const std::string& job, int rank) { return registry_->Alive(job, rank); });
@@ -71,7 +78,20 @@ Status Coordinator::StartServer() {
   launcher_ = std::make_unique<LocalLauncher>(
       lo, [this](const WorkerExit& x) { jobs_->OnWorkerExit(x); });
   jobs_->SetLauncher(launcher_.get());
+  jobs_->AdoptWorkers();
+  watchdog_ = std::thread([this] { WatchHeartbeats(); });
   return Status::Ok();
+}
+
+void Coordinator::WatchHeartbeats() {
+  auto period = std::clamp(options_.heartbeat_timeout / 4, std::chrono::milliseconds(10),
+                           std::chrono::milliseconds(1000));
+  std::unique_lock<std::mutex> lock(watchdog_mu_);
+  while (!watchdog_cv_.wait_for(lock, period, [this] { return watchdog_done_; })) {
+    lock.unlock();
+    jobs_->CheckHeartbeats(std::chrono::steady_clock::now());
+    lock.lock();
+  }
 }
 
 Coordinator::~Coordinator() { Shutdown(); }
@@ -79,6 +99,14 @@ Coordinator::~Coordinator() { Shutdown(); }
 void Coordinator::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
+  if (watchdog_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(watchdog_mu_);
+      watchdog_done_ = true;
+    }
+    watchdog_cv_.notify_all();
+    watchdog_.join();
+  }
   if (job_service_) job_service_->Shutdown();
   if (schedule_service_) schedule_service_->Shutdown();
   if (schedules_) schedules_->Shutdown();

@@ -5,10 +5,14 @@
 // RUNNING and wait for their workers to report again), then serves gRPC (with grpc.health.v1
 // and server reflection) and, if configured, /metrics. Shutdown() ends watch streams, stops the
 // server and persists pending progress; local workers are left running so they can report to
-// the next coordinator.
+// the next coordinator, which adopts them (JobManager::AdoptWorkers). A watchdog thread checks
+// the local workers' heartbeats every heartbeat_timeout / 4 (10 ms to 1 s).
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <memory>
 #include <string>
 
@@ -62,6 +66,7 @@ class Coordinator {
   Status Init();
   Status StartServer();
   std::vector<JobMetrics> MetricsSnapshot() const;
+  void WatchHeartbeats();  // the watchdog thread
 
   CoordinatorOptions options_;
   std::unique_ptr<StateStore> store_;
@@ -77,6 +82,10 @@ class Coordinator {
   std::string address_;
   int port_ = 0;
   bool shut_down_ = false;
+  std::thread watchdog_;
+  std::mutex watchdog_mu_;
+  std::condition_variable watchdog_cv_;
+  bool watchdog_done_ = false;  // GUARDED_BY(watchdog_mu_)
 };
 
 }  // namespace cyclr

@@ -93,6 +93,8 @@ StatusOr<v1::Job> JobManager::Launch(v1::JobSpec spec) {
     order_.push_back(spec.name());
     out = ToJob(e);
     if (spec.launcher() == "local") launcher = launcher_;
+    // Before the processes start: an exit may be reported before Launch returns.
+    if (launcher) Expect(&e);
   }
   if (launcher) {
     Status s = launcher->Launch(spec);
@@ -149,16 +151,6 @@ StatusOr<v1::JobSpec> JobManager::SpecForWorkers(const std::string& name) const 
   return e->job.spec();
 }
 
-Status JobManager::MarkRunning(const std::string& name) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Entry* e = Find(name);
-  if (!e) return UnknownJob(name);
-  if (e->job.state() != v1::PENDING) return Status::Ok();
-  e->job.set_state(v1::RUNNING);
-  Changed(e);
-  return Persist(e, true);
-}
-
 StatusOr<bool> JobManager::Report(const v1::ReportProgressRequest& r) {
   bool stop_workers = false;
   bool stop_reply = false;
@@ -180,10 +172,15 @@ StatusOr<bool> JobManager::Report(const v1::ReportProgressRequest& r) {
     ApplySteps(e, r);
     Aggregate(e);
     RankState& rank = e->ranks[r.rank()];
-    if (!r.error().empty()) {
+    rank.last_seen = Clock::now();
+    if (e->restarting) {
+      // The failed group's last words (errors from losing a peer): its exits decide.
+    } else if (!r.error().empty() && (!Restartable(*e) || IsFinalWorkerError(r.error()))) {
       stop_workers = Finish(e, v1::FAILED,
                             "rank " + std::to_string(r.rank()) + " reported an error: " + r.error());
       stop_reply = true;
+    } else if (!r.error().empty()) {
+      // A restartable error: the worker exits non-zero next, and that exit restarts the group.
     } else if (r.finished()) {
       rank.finished = true;
       MaybeSucceed(e);
@@ -193,26 +190,6 @@ StatusOr<bool> JobManager::Report(const v1::ReportProgressRequest& r) {
   }
   if (stop_workers) StopWorkers(r.job());
   return stop_reply;
-}
-
-void JobManager::OnWorkerExit(const WorkerExit& x) {
-  bool stop_workers = false;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    Entry* e = Find(x.job);
-    if (!e || IsTerminal(e->job.state())) return;
-    RankState& rank = e->ranks[x.rank];
-    if (!x.ok()) {
-      stop_workers = Finish(e, v1::FAILED, "worker " + x.Describe());
-    } else if (!rank.finished) {
-      stop_workers = Finish(e, v1::FAILED, "worker " + x.Describe() + " before reporting finished");
-    } else {
-      rank.exited_ok = true;
-      MaybeSucceed(e);
-      Changed(e);
-    }
-  }
-  if (stop_workers) StopWorkers(x.job);
 }
 
 StatusOr<JobSnapshot> JobManager::WaitForChange(const std::string& name, int64_t after,

@@ -1,18 +1,39 @@
-// JobManager: jobs, their states and the progress aggregated from worker reports.
+// JobManager: jobs, their states, the progress aggregated from worker reports, and what a
+// worker failure does to its job.
 //
 // States: PENDING (launched) -> RUNNING (a worker registered or reported) -> SUCCEEDED (every
-// rank reported finished without error and, for local launches, exited 0) | FAILED (a worker
-// reported an error or exited non-zero; the reason says which rank and why) | STOPPED (StopJob).
-// A terminal state is final; it is persisted at once, the job's schedule is closed and, for
-// FAILED/STOPPED, the launcher is asked to terminate the remaining workers.
+// rank reported finished without error and, for local launches, exited 0) | FAILED | STOPPED
+// (StopJob). A terminal state is final; it is persisted at once, the job's schedule is closed and,
+// for FAILED/STOPPED, the launcher is asked to terminate the remaining workers.
+//
+// Worker-group restarts (local jobs with a launcher, as torchrun's): a worker that exits non-zero,
+// is killed, exits 0 before reporting finished, or sends nothing for `heartbeat_timeout`
+// (CheckHeartbeats) fails its *group*: the launcher stops every worker (SIGTERM, then SIGKILL)
+// and, once all have exited and while restarts < spec.max_restarts, the group is started again
+// (Options::on_group_restart runs first: a new rendezvous incarnation). The workers resume from the
+// newest checkpoint by themselves. Job.restarts counts group restarts (persisted); past
+// max_restarts the job is FAILED with the last reason plus "(restarted k of n times)".
+// A reported error is final (FAILED at once, no restart) when it is a divergence ("loss
+// diverged ...": training again from the same checkpoint with the same LR diverges again), when
+// the job cannot restart (external, no launcher, or no restarts left); otherwise the worker is
+// about to exit non-zero, and that exit decides. External jobs are restarted by their cluster
+// engine; a rank that registers again there counts as a restart too.
+//
+// Coordinator restarts: Recover() loads every job; AdoptWorkers() hands the pids that the
+// previous coordinator's workers registered (persisted) to the launcher, which watches them by
+// pid. Their reports are accepted as if they had registered here; an adopted worker that ends
+// after reporting finished ended cleanly (its exit status cannot be known).
 //
 // Aggregates: global_step = the steps every rank completed = 1 + min over all ranks of the index
-// of the last step reported (only once every rank has reported; never decreases), loss = mean of the ranks' last losses, samples/s = sum,
-// test_accuracy/epoch from the latest epoch report, lr/momentum/schedule_version = the timeline's
-// value at global_step. Progress is persisted at most once per `persist_interval` (state changes
-// at once) so reports stay cheap; workers re-report after a restart anyway.
+// of the last step reported (only once every rank has reported; never decreases), loss = mean of
+// the ranks' last losses, samples/s = sum, test_accuracy/epoch from the latest epoch report,
+// lr/momentum/schedule_version = the timeline's value at global_step. Progress is persisted at
+// most once per `persist_interval` (state changes at once) so reports stay cheap; workers
+// re-report after a restart anyway.
 //
-// Lock order: JobManager -> ScheduleManager / alive probe; the launcher is called unlocked.
+// Lock order: JobManager -> ScheduleManager / alive probe / StateStore; the launcher and the
+// restart hook are called unlocked. job_manager.cc holds the job life cycle and progress,
+// job_manager_failures.cc the exits, restarts, heartbeats and adoption.
 #pragma once
 
 #include <chrono>
@@ -20,6 +41,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -30,6 +52,10 @@
 
 namespace cyclr {
 
+// Whether a worker's reported error ends its job without a restart: a divergence ("loss
+// diverged"), which the same checkpoint and LR would only repeat.
+bool IsFinalWorkerError(const std::string& error);
+
 struct JobSnapshot {
   int64_t generation = 0;
   v1::Job job;
@@ -39,8 +65,13 @@ class JobManager {
  public:
   // Tells whether a rank is alive (the WorkerRegistry's heartbeats); may be empty (all false).
   using AliveProbe = std::function<bool(const std::string& job, int rank)>;
+  using Clock = std::chrono::steady_clock;
   struct Options {
     std::chrono::milliseconds persist_interval{1000};
+    // A local worker that sent nothing (registration or report) for this long failed.
+    std::chrono::milliseconds heartbeat_timeout{10000};
+    // Runs (unlocked) right before a failed group's workers are started again.
+    std::function<void(const std::string& job)> on_group_restart;
   };
 
   // `store` and `schedules` must outlive this object.
@@ -64,14 +95,22 @@ class JobManager {
 
   // The spec of a job that can still take workers: NOT_FOUND / FAILED_PRECONDITION (terminal).
   StatusOr<v1::JobSpec> SpecForWorkers(const std::string& name) const;
-  // PENDING -> RUNNING (no-op otherwise).
-  Status MarkRunning(const std::string& name);
+  // A worker registered: PENDING -> RUNNING, its pid is recorded (for a later coordinator to
+  // adopt) and, when no launched process is known for the rank, handed to the launcher to watch.
+  // `restart`: the rank had registered before (counted in Job.restarts).
+  Status OnRegister(const std::string& name, int rank, int pid, bool restart);
 
   // Applies one batched worker report. Returns whether the worker must stop (job STOPPED or
   // FAILED). INVALID_ARGUMENT for a rank outside [0, workers) or a bad applied revision.
   StatusOr<bool> Report(const v1::ReportProgressRequest& report);
   // From the launcher: a worker process ended.
   void OnWorkerExit(const WorkerExit& exit);
+  // After SetLauncher, at start-up: adopts the recorded workers of every unfinished local job and
+  // gives each rank `heartbeat_timeout` from now to report.
+  void AdoptWorkers();
+  // Fails the group of every unfinished local job with a rank silent for `heartbeat_timeout` at
+  // `now` (the coordinator calls it periodically).
+  void CheckHeartbeats(Clock::time_point now);
 
   // Blocks until the job changed after `after`, Shutdown(), or `timeout`.
   StatusOr<JobSnapshot> WaitForChange(const std::string& name, int64_t after,
@@ -91,6 +130,7 @@ class JobManager {
     bool reported = false;
     bool finished = false;
     bool exited_ok = false;
+    Clock::time_point last_seen;  // registration or report; set for all ranks at launch
   };
   struct Entry {
     v1::Job job;  // without ranks
@@ -98,8 +138,15 @@ class JobManager {
     int64_t generation = 1;
     std::chrono::steady_clock::time_point last_persist;
     bool dirty = false;
+    std::set<int> live;       // ranks with a process the launcher watches
+    bool restarting = false;  // the group failed; waiting for `live` to empty
   };
-  using Clock = std::chrono::steady_clock;
+  // What to do once the lock is released.
+  struct Followup {
+    bool stop = false;      // launcher->Stop(job)
+    bool relaunch = false;  // on_group_restart, then launcher->Launch(spec)
+    v1::JobSpec spec;
+  };
 
   // All REQUIRE mu_ held.
   Entry* Find(const std::string& name);
@@ -113,7 +160,16 @@ class JobManager {
   Status Persist(Entry* e, bool force);
   void Changed(Entry* e);
 
+  bool Restartable(const Entry& e) const;
+  // The group failed: restart it (when restartable and restarts are left) or FAIL the job.
+  Followup GroupFailed(Entry* e, const std::string& reason);
+  // Starts the new group once every process of the failed one ended.
+  Followup MaybeRelaunch(Entry* e);
+  void Expect(Entry* e);  // every rank is expected to run (live) and report from now
+  bool LocalWithLauncher(const Entry& e) const;
+
   void StopWorkers(const std::string& name);  // REQUIRES mu_ NOT held
+  void Run(const std::string& name, const Followup& f);  // REQUIRES mu_ NOT held
 
   StateStore* store_;
   ScheduleManager* schedules_;

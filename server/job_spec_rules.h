@@ -17,7 +17,7 @@
 //   bucket_mb   > 0                       (default 25)
 //   seed        default 1 when 0
 //   checkpoint_every, checkpoint_keep, max_restarts >= 0
-//   divergence_policy fail | rollback     (default fail)
+//   divergence_policy fail (default); "rollback" is rejected until the workers implement it
 //   divergence_factor 0 (default) or > 1;  rollback_lr_factor 0 (default) or in (0, 1]
 //   schedule    required, valid (errors are prefixed "schedule: ")
 #pragma once

@@ -3,7 +3,11 @@
 // `local` jobs are started by LocalLauncher on this machine; `external` jobs start no processes
 // (Slurm or Kubernetes start the workers, which register themselves), so no launcher is called.
 // A launcher reports every worker exit through the callback it was built with; the JobManager
-// turns a non-zero exit into FAILED.
+// decides what an exit means (restart the group, FAILED, or a clean end).
+//
+// Adopt() takes over a worker started by an earlier coordinator process (it is not our child, so
+// its exit status cannot be known): the launcher watches it by pid, reports its end with
+// status_known = false, and stops it like its own.
 #pragma once
 
 #include <functional>
@@ -20,9 +24,12 @@ struct WorkerExit {
   int exit_code = 0;        // valid when signal == 0
   int signal = 0;           // the terminating signal, 0 if it exited normally
   std::string last_log_line;  // the last non-empty line of the worker's log, if any
+  bool status_known = true;   // false for an adopted worker (not our child): it ended, somehow
+  int pid = 0;
 
-  bool ok() const { return signal == 0 && exit_code == 0; }
-  // "rank 1 exited with code 3" / "rank 0 was killed by signal 9 (Killed)", plus the log line.
+  bool ok() const { return status_known && signal == 0 && exit_code == 0; }
+  // "rank 1 exited with code 3" / "rank 0 was killed by signal 9 (Killed)" / "rank 0 (pid 12,
+  // adopted) ended with an unknown status", plus the log line.
   std::string Describe() const;
 };
 
@@ -37,6 +44,10 @@ class Launcher {
   // Asks the job's remaining workers to terminate (SIGTERM, then SIGKILL after a grace period).
   // Does not block; exits are still reported. OK if the job has no running workers.
   virtual Status Stop(const std::string& job) = 0;
+  // Watches a running worker of `job` that this launcher did not start (see above). OK and a
+  // no-op when the pid is already watched; NOT_FOUND when no such worker process runs (gone, or
+  // the pid now belongs to another program).
+  virtual Status Adopt(const std::string& job, int rank, int pid) = 0;
 };
 
 }  // namespace cyclr

@@ -30,11 +30,35 @@ std::string LastLine(const std::string& path) {
   return nl == std::string::npos ? tail : tail.substr(nl + 1);
 }
 
+// Whether `pid` is a live (not zombie) process.
+bool ProcessRunning(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  if (!in || !std::getline(in, stat)) return false;
+  size_t paren = stat.rfind(')');  // the command name may hold spaces and parentheses
+  if (paren == std::string::npos || paren + 2 >= stat.size()) return false;
+  char state = stat[paren + 2];
+  return state != 'Z' && state != 'X';
+}
+
+// Whether process `pid`'s command line holds "--job" followed by `job`.
+bool IsWorkerOf(int pid, const std::string& job) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+  std::string arg, previous;
+  while (std::getline(in, arg, '\0')) {
+    if (previous == "--job" && arg == job) return true;
+    previous = arg;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string WorkerExit::Describe() const {
   std::string s = "rank " + std::to_string(rank);
-  if (signal != 0) {
+  if (!status_known) {
+    s += " (pid " + std::to_string(pid) + ", adopted) ended with an unknown status";
+  } else if (signal != 0) {
     s += " was killed by signal " + std::to_string(signal) + " (" + strsignal(signal) + ")";
   } else {
     s += " exited with code " + std::to_string(exit_code);
@@ -125,7 +149,7 @@ Status LocalLauncher::Launch(const v1::JobSpec& spec) {
       StopLocked(spec.name());
       return pid.status().WithContext("starting rank " + std::to_string(r));
     }
-    procs_[*pid] = Process{spec.name(), r, {}, false};
+    procs_[*pid] = Process{spec.name(), r, {}, false, false};
   }
   return Status::Ok();
 }
@@ -133,6 +157,17 @@ Status LocalLauncher::Launch(const v1::JobSpec& spec) {
 Status LocalLauncher::Stop(const std::string& job) {
   std::lock_guard<std::mutex> lock(mu_);
   StopLocked(job);
+  return Status::Ok();
+}
+
+Status LocalLauncher::Adopt(const std::string& job, int rank, int pid) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (procs_.count(pid)) return Status::Ok();
+  if (pid <= 0 || !ProcessRunning(pid) || !IsWorkerOf(pid, job)) {
+    return Status::NotFound("no worker of job \"" + job + "\" runs with pid " +
+                            std::to_string(pid));
+  }
+  procs_[pid] = Process{job, rank, {}, false, true};
   return Status::Ok();
 }
 
@@ -157,11 +192,20 @@ std::vector<WorkerExit> LocalLauncher::ReapOnce() {
   auto now = std::chrono::steady_clock::now();
   for (auto it = procs_.begin(); it != procs_.end();) {
     int status = 0;
-    pid_t r = waitpid(it->first, &status, WNOHANG);
-    if (r == it->first || (r < 0 && errno == ECHILD)) {
+    bool ended;
+    pid_t r = 0;
+    if (it->second.adopted) {
+      ended = !ProcessRunning(it->first);
+    } else {
+      r = waitpid(it->first, &status, WNOHANG);
+      ended = r == it->first || (r < 0 && errno == ECHILD);
+    }
+    if (ended) {
       WorkerExit x;
       x.job = it->second.job;
       x.rank = it->second.rank;
+      x.pid = it->first;
+      x.status_known = !it->second.adopted;
       if (r > 0 && WIFSIGNALED(status)) x.signal = WTERMSIG(status);
       if (r > 0 && WIFEXITED(status)) x.exit_code = WEXITSTATUS(status);
       x.last_log_line = LastLine(LogPath(x.job, x.rank));

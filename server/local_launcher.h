@@ -8,6 +8,10 @@
 // thread and without holding any lock. Stop() sends SIGTERM to each remaining worker's process
 // group and SIGKILL once `stop_grace` has passed. The destructor stops every worker and waits (unless
 // Options::stop_on_destroy is false).
+//
+// Adopted workers (Adopt: started by an earlier coordinator, so not our children) are watched
+// through /proc/<pid>/stat instead of waitpid: gone or a zombie means ended, status unknown.
+// Adopt checks /proc/<pid>/cmdline for `--job <job>` so a recycled pid is never adopted.
 #pragma once
 
 #include <chrono>
@@ -40,6 +44,7 @@ class LocalLauncher : public Launcher {
 
   Status Launch(const v1::JobSpec& spec) override;
   Status Stop(const std::string& job) override;
+  Status Adopt(const std::string& job, int rank, int pid) override;
 
   // Number of worker processes not yet reaped (all jobs).
   int running() const;
@@ -54,6 +59,7 @@ class LocalLauncher : public Launcher {
     int rank = 0;
     std::chrono::steady_clock::time_point kill_at;  // SIGKILL deadline once stopping
     bool stopping = false;
+    bool adopted = false;  // not our child: watched by pid, exit status unknown
   };
   StatusOr<int> Spawn(const v1::JobSpec& spec, int rank);  // returns the pid
   void StopLocked(const std::string& job);                 // REQUIRES mu_ held

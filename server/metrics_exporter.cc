@@ -72,7 +72,8 @@ MetricsExporter::MetricsExporter(SnapshotFn snapshot)
       allreduce_duration_(H(*registry_, "cyclr_allreduce_duration_seconds",
                             "Reported gradient all-reduce time per step")),
       revisions_(C(*registry_, "cyclr_schedule_revisions_total", "Schedule updates accepted")),
-      restarts_(C(*registry_, "cyclr_worker_restarts_total", "Ranks that registered again")),
+      restarts_(C(*registry_, "cyclr_worker_restarts_total",
+                  "Worker-group restarts (by the coordinator, or a rank registering again)")),
       rpc_requests_(C(*registry_, "cyclr_rpc_requests_total", "RPCs served, by method and code")),
       rpc_duration_(H(*registry_, "cyclr_rpc_duration_seconds", "RPC handling time")) {}
 

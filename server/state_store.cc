@@ -97,6 +97,11 @@ CREATE TABLE IF NOT EXISTS revisions(
   applied_step INTEGER,
   revision BLOB NOT NULL,
   PRIMARY KEY(job, version));
+CREATE TABLE IF NOT EXISTS worker_pids(
+  job TEXT NOT NULL REFERENCES jobs(name),
+  rank INTEGER NOT NULL,
+  pid INTEGER NOT NULL,
+  PRIMARY KEY(job, rank));
 )sql";
 
 // The snapshot keeps the aggregates that have no column (epoch, loss, accuracy, ...).
@@ -264,6 +269,30 @@ StatusOr<std::vector<Revision>> StateStore::LoadRevisions(const std::string& job
     revs.push_back(std::move(rev));
   }
   return revs;
+}
+
+Status StateStore::SaveWorkerPid(const std::string& job, int rank, int pid) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt st(db_, "INSERT OR REPLACE INTO worker_pids(job, rank, pid) VALUES(?, ?, ?)");
+  CYCLR_RETURN_IF_ERROR(st.prepared());
+  st.BindText(1, job);
+  st.Bind(2, static_cast<int64_t>(rank));
+  st.Bind(3, static_cast<int64_t>(pid));
+  return st.Step();  // one statement: SQLite runs it as its own transaction
+}
+
+StatusOr<std::map<int, int>> StateStore::LoadWorkerPids(const std::string& job) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt st(db_, "SELECT rank, pid FROM worker_pids WHERE job = ? ORDER BY rank");
+  CYCLR_RETURN_IF_ERROR(st.prepared());
+  st.BindText(1, job);
+  std::map<int, int> pids;
+  for (bool row = true;;) {
+    CYCLR_RETURN_IF_ERROR(st.Step(&row));
+    if (!row) break;
+    pids[static_cast<int>(st.Int(0))] = static_cast<int>(st.Int(1));
+  }
+  return pids;
 }
 
 }  // namespace cyclr

@@ -9,6 +9,7 @@
 // statement and SQLite's message (one check helper, see state_store.cc).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -39,6 +40,12 @@ class StateStore {
   Status AppendRevision(const std::string& job, const Revision& rev);
   // Records revision `version`'s applied step. NOT_FOUND if there is no such revision.
   Status SetApplied(const std::string& job, int64_t version, int64_t step);
+
+  // Records the pid of a job's rank (the latest registration), so that a restarted coordinator
+  // can adopt the local workers that outlived the previous one.
+  Status SaveWorkerPid(const std::string& job, int rank, int pid);
+  // rank -> pid, as last recorded.
+  StatusOr<std::map<int, int>> LoadWorkerPids(const std::string& job);
 
   // Every job, in creation order, without ranks.
   StatusOr<std::vector<v1::Job>> LoadJobs();

@@ -35,14 +35,15 @@ StatusOr<Registration> WorkerRegistry::Register(const std::string& job, int rank
                                         job + "\" are registered");
     }
   }
-  bool restart = j.ranks.count(rank) > 0;
+  auto previous = j.ranks.find(rank);
+  bool restart = previous != j.ranks.end() && previous->second.registered;
   if (restart) {
     // The rank came back: a new process group. Old rendezvous keys stay under the old prefix.
     ++j.incarnation;
     ++j.restarts;
     j.ranks.clear();
   }
-  j.ranks[rank] = Worker{host, pid, Clock::now()};
+  j.ranks[rank] = Worker{host, pid, Clock::now(), true};
   Registration reg;
   reg.rank = rank;
   reg.world_size = world_size;
@@ -89,6 +90,13 @@ StatusOr<std::vector<std::string>> WorkerRegistry::StoreGet(const std::string& j
   std::vector<std::string> values;
   for (const auto& k : keys) values.push_back(j.store.at(k));
   return values;
+}
+
+void WorkerRegistry::NewIncarnation(const std::string& job) {
+  std::lock_guard<std::mutex> lock(mu_);
+  JobWorkers& j = jobs_[job];
+  ++j.incarnation;
+  j.ranks.clear();
 }
 
 void WorkerRegistry::Heartbeat(const std::string& job, int rank) {

@@ -8,7 +8,8 @@
 //
 // Store keys live per job. StoreGet waits up to the given timeout for every key and names the
 // missing ones in DEADLINE_EXCEEDED. A rank is alive while its last heartbeat (Register or a
-// progress report) is younger than `heartbeat_timeout`. Thread-safe; never calls out while
+// progress report) is younger than `heartbeat_timeout`. Only a registration (not a report) makes
+// a later registration of the same rank a restart. Thread-safe; never calls out while
 // holding its lock.
 #pragma once
 
@@ -53,6 +54,11 @@ class WorkerRegistry {
                                               const std::vector<std::string>& keys,
                                               std::chrono::milliseconds timeout);
 
+  // Starts a new incarnation of the job's process group without a registration (the
+  // coordinator restarts the whole group): every rank registers afresh under a new store
+  // prefix, so keys of the old group are never read. Not counted in Restarts().
+  void NewIncarnation(const std::string& job);
+
   void Heartbeat(const std::string& job, int rank);
   bool Alive(const std::string& job, int rank) const;
   int AliveCount(const std::string& job) const;
@@ -67,6 +73,9 @@ class WorkerRegistry {
     std::string host;
     int pid = 0;
     Clock::time_point last_heartbeat;
+    // Registered in this incarnation (a progress report alone, e.g. from a worker that
+    // registered with an earlier coordinator or group, only proves it alive).
+    bool registered = false;
   };
   struct JobWorkers {
     std::map<int, Worker> ranks;  // of the current incarnation

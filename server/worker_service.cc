@@ -22,7 +22,7 @@ grpc::Status WorkerService::Register(grpc::ServerContext*, const v1::RegisterReq
         registry_->Register(req->job(), req->rank(), req->world_size(), req->host(), req->pid());
     if (!reg.ok()) return ToGrpc(reg.status());
     if (reg->restart && metrics_) metrics_->CountWorkerRestart(req->job());
-    Status running = jobs_->MarkRunning(req->job());
+    Status running = jobs_->OnRegister(req->job(), reg->rank, req->pid(), reg->restart);
     if (!running.ok()) return ToGrpc(running);
     StatusOr<TimelineSnapshot> snap = schedules_->Snapshot(req->job());
     if (!snap.ok()) return ToGrpc(snap.status());

@@ -1,5 +1,5 @@
 // WorkerService: cyclr.v1.WorkerService over gRPC, the workers' side of the coordinator.
-// Register -> WorkerRegistry (+ JobManager::MarkRunning, the timeline from the ScheduleManager);
+// Register -> WorkerRegistry (+ JobManager::OnRegister, the timeline from the ScheduleManager);
 // StoreSet/StoreGet -> the registry's rendezvous store; ReportProgress -> JobManager::Report
 // (progress, applied revisions, finish/error) and a heartbeat.
 #pragma once

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "server/job_spec_rules.h"
+#include "tests/server/fake_launcher.h"
 #include "tests/server/test_util.h"
 
 namespace cyclr {
@@ -12,20 +13,7 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// A launcher that records calls instead of starting processes.
-class FakeLauncher : public Launcher {
- public:
-  Status Launch(const v1::JobSpec& spec) override {
-    launched.push_back(spec.name());
-    return fail_launch ? Status::Unavailable("no such binary") : Status::Ok();
-  }
-  Status Stop(const std::string& job) override {
-    stopped.push_back(job);
-    return Status::Ok();
-  }
-  std::vector<std::string> launched, stopped;
-  bool fail_launch = false;
-};
+using testing::FakeLauncher;
 
 struct Rule {
   const char* field;
@@ -75,6 +63,9 @@ INSTANTIATE_TEST_SUITE_P(
              "divergence_policy (\"retry\") must be one of: fail, rollback"},
         Rule{"divergence_factor", [](v1::JobSpec* s) { s->set_divergence_factor(0.5); },
              "divergence_factor (0.5) must be > 1"},
+        Rule{"divergence_rollback",
+             [](v1::JobSpec* s) { s->set_divergence_policy("rollback"); },
+             "divergence_policy (\"rollback\") is not implemented yet; use \"fail\""},
         Rule{"rollback_lr_factor", [](v1::JobSpec* s) { s->set_rollback_lr_factor(2); },
              "rollback_lr_factor (2) must be in (0, 1]"},
         Rule{"schedule_missing", [](v1::JobSpec* s) { s->clear_schedule(); },

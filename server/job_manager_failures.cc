@@ -1,0 +1,186 @@
+// JobManager, second part: worker exits, group restarts, heartbeats and adoption of the workers
+// of an earlier coordinator (the policy is in job_manager.h).
+#include <cstdio>
+
+#include "server/job_manager.h"
+
+namespace cyclr {
+
+bool IsFinalWorkerError(const std::string& error) {
+  return error.find("loss diverged") != std::string::npos;
+}
+
+bool JobManager::LocalWithLauncher(const Entry& e) const {
+  return e.job.spec().launcher() == "local" && launcher_ != nullptr;
+}
+
+bool JobManager::Restartable(const Entry& e) const {
+  return LocalWithLauncher(e) && e.job.restarts() < e.job.spec().max_restarts();
+}
+
+void JobManager::Expect(Entry* e) {
+  Clock::time_point now = Clock::now();
+  for (int r = 0; r < e->job.spec().workers(); ++r) {
+    RankState& rank = e->ranks[r];
+    rank.finished = false;
+    rank.exited_ok = false;
+    rank.last_seen = now;
+    e->live.insert(r);
+  }
+}
+
+JobManager::Followup JobManager::GroupFailed(Entry* e, const std::string& reason) {
+  Followup f;
+  if (!Restartable(*e)) {
+    int max = e->job.spec().max_restarts();
+    std::string why = reason;
+    if (max > 0) {
+      why += " (restarted " + std::to_string(e->job.restarts()) + " of " + std::to_string(max) +
+             " times)";
+    }
+    f.stop = Finish(e, v1::FAILED, why);
+    return f;
+  }
+  e->restarting = true;
+  e->job.set_reason("restart " + std::to_string(e->job.restarts() + 1) + " of " +
+                    std::to_string(e->job.spec().max_restarts()) + ": " + reason);
+  std::fprintf(stderr, "cyclr: job %s: %s\n", e->job.name().c_str(), e->job.reason().c_str());
+  Changed(e);
+  f = MaybeRelaunch(e);
+  f.stop = true;
+  return f;
+}
+
+JobManager::Followup JobManager::MaybeRelaunch(Entry* e) {
+  Followup f;
+  if (!e->restarting || !e->live.empty()) return f;
+  e->restarting = false;
+  e->job.set_restarts(e->job.restarts() + 1);
+  Expect(e);
+  Changed(e);
+  Status s = Persist(e, true);
+  if (!s.ok()) std::fprintf(stderr, "cyclr: saving job %s: %s\n", e->job.name().c_str(),
+                            s.ToString().c_str());
+  f.relaunch = true;
+  f.spec = e->job.spec();
+  return f;
+}
+
+void JobManager::OnWorkerExit(const WorkerExit& x) {
+  Followup f;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Entry* e = Find(x.job);
+    if (!e) return;
+    e->live.erase(x.rank);
+    if (IsTerminal(e->job.state())) return;
+    RankState& rank = e->ranks[x.rank];
+    if (e->restarting) {
+      f = MaybeRelaunch(e);
+    } else if (rank.finished && (x.ok() || !x.status_known)) {
+      rank.exited_ok = true;
+      MaybeSucceed(e);
+      Changed(e);
+    } else {
+      std::string why = "worker " + x.Describe();
+      if (x.ok()) why += " before reporting finished";
+      f = GroupFailed(e, why);
+    }
+  }
+  Run(x.job, f);
+}
+
+void JobManager::CheckHeartbeats(Clock::time_point now) {
+  std::vector<std::pair<std::string, Followup>> todo;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [name, e] : jobs_) {
+      if (IsTerminal(e.job.state()) || e.restarting || !LocalWithLauncher(e)) continue;
+      for (int r = 0; r < e.job.spec().workers(); ++r) {
+        const RankState& rank = e.ranks[r];
+        if (rank.finished || now - rank.last_seen <= options_.heartbeat_timeout) continue;
+        todo.emplace_back(name, GroupFailed(&e, "worker rank " + std::to_string(r) +
+                                                    " sent nothing for more than " +
+                                                    std::to_string(
+                                                        options_.heartbeat_timeout.count()) +
+                                                    " ms"));
+        break;
+      }
+    }
+  }
+  for (const auto& [name, f] : todo) Run(name, f);
+}
+
+Status JobManager::OnRegister(const std::string& name, int rank, int pid, bool restart) {
+  Launcher* adopt_with = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Entry* e = Find(name);
+    if (!e) return Status::NotFound("job \"" + name + "\" not found");
+    bool changed = restart || e->job.state() == v1::PENDING;
+    if (e->job.state() == v1::PENDING) e->job.set_state(v1::RUNNING);
+    if (restart) e->job.set_restarts(e->job.restarts() + 1);
+    e->ranks[rank].last_seen = Clock::now();
+    if (pid > 0) CYCLR_RETURN_IF_ERROR(store_->SaveWorkerPid(name, rank, pid));
+    if (pid > 0 && LocalWithLauncher(*e) && !e->live.count(rank)) adopt_with = launcher_;
+    if (changed) {
+      Changed(e);
+      CYCLR_RETURN_IF_ERROR(Persist(e, true));
+    }
+  }
+  // A worker this coordinator did not start (a previous one did, or a person): watch it too.
+  if (adopt_with && adopt_with->Adopt(name, rank, pid).ok()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (Entry* e = Find(name)) e->live.insert(rank);
+  }
+  return Status::Ok();
+}
+
+void JobManager::AdoptWorkers() {
+  std::vector<std::pair<std::string, std::map<int, int>>> recorded;
+  Launcher* launcher;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    launcher = launcher_;
+    if (!launcher) return;
+    for (auto& [name, e] : jobs_) {
+      if (IsTerminal(e.job.state()) || !LocalWithLauncher(e)) continue;
+      Clock::time_point now = Clock::now();
+      for (int r = 0; r < e.job.spec().workers(); ++r) e.ranks[r].last_seen = now;
+      StatusOr<std::map<int, int>> pids = store_->LoadWorkerPids(name);
+      if (pids.ok()) recorded.emplace_back(name, std::move(*pids));
+    }
+  }
+  for (const auto& [name, pids] : recorded) {
+    for (const auto& [rank, pid] : pids) {
+      if (!launcher->Adopt(name, rank, pid).ok()) continue;  // gone: heartbeats will tell
+      std::lock_guard<std::mutex> lock(mu_);
+      Find(name)->live.insert(rank);
+    }
+  }
+}
+
+void JobManager::Run(const std::string& name, const Followup& f) {
+  if (f.stop) StopWorkers(name);
+  if (!f.relaunch) return;
+  if (options_.on_group_restart) options_.on_group_restart(name);
+  Launcher* launcher;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    launcher = launcher_;
+  }
+  Status s = launcher ? launcher->Launch(f.spec) : Status::FailedPrecondition("no launcher");
+  bool stop = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Entry* e = Find(name);
+    if (!e) return;
+    if (!s.ok() && !IsTerminal(e->job.state())) {
+      stop = Finish(e, v1::FAILED, "restarting the workers failed: " + s.message());
+    }
+    stop = stop || IsTerminal(e->job.state());  // stopped while the group was starting
+  }
+  if (stop) StopWorkers(name);
+}
+
+}  // namespace cyclr
