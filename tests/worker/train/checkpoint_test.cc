@@ -7,34 +7,16 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
-#include <thread>
 
-#include "worker/comm/communicator_factory.h"
-#include "worker/comm/in_memory_store.h"
-#include "worker/train/trainer.h"
+#include "tests/worker/train/train_test_util.h"
 
 namespace cyclr {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string TempDir(const std::string& name) {
-  auto dir = fs::temp_directory_path() / ("cyclr-" + name + "-" + std::to_string(getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir.string();
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 TEST(CheckpointTest, SaveLoadRoundTripAtomicAndKeepsNewest) {
-  const std::string dir = TempDir("ckpt");
+  const std::string dir = testing::TempDir("ckpt");
   torch::manual_seed(1);
   torch::nn::Linear model(4, 3);
   torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(0.1).momentum(0.9));
@@ -84,53 +66,21 @@ TEST(CheckpointTest, SaveLoadRoundTripAtomicAndKeepsNewest) {
   std::ofstream(dir + "/ckpt-000000000008.pt") << "garbage";
   auto bad = LoadCheckpoint(dir + "/ckpt-000000000008.pt", *other, other_opt);
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(NewestCheckpoint(TempDir("empty")).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(NewestCheckpoint(testing::TempDir("empty")).status().code(), StatusCode::kNotFound);
   fs::remove_all(dir);
 }
 
-// Runs 2 ranks as threads; returns rank 0's status.
+// Runs 2 ranks; returns rank 0's status.
 Status RunJob(const v1::JobSpec& spec, const Timeline& timeline, const std::string& log_dir,
               int64_t crash_after) {
-  auto store = std::make_shared<InMemoryStore>();
-  std::vector<Status> status(2);
-  std::vector<std::thread> ranks;
-  for (int r = 0; r < 2; ++r) {
-    ranks.emplace_back([&, r] {
-      CommunicatorOptions co;
-      co.rank = r;
-      co.world_size = 2;
-      auto comm = MakeCommunicator(co, store);
-      if (!comm.ok()) {
-        status[r] = comm.status();
-        return;
-      }
-      ScheduleAgreement agreement(timeline);
-      TrainerOptions to;
-      to.spec = spec;
-      to.rank = r;
-      to.world_size = 2;
-      to.log_dir = log_dir;
-      to.quiet = true;
-      to.crash_after_steps = crash_after;
-      to.collective_timeout = std::chrono::milliseconds(10000);
-      status[r] = Trainer(to, comm->get(), &agreement, nullptr).Run().status();
-    });
-  }
-  for (auto& t : ranks) t.join();
-  return status[0];
+  return testing::RunRanks(2, spec, timeline, [&](int, TrainerOptions* o) {
+           o->log_dir = log_dir;
+           o->crash_after_steps = crash_after;
+         })[0].status();
 }
 
 TEST(CheckpointTest, CrashedAndResumedRunEndsWithTheUninterruptedParameters) {
-  torch::set_num_threads(1);
-  v1::JobSpec spec;
-  spec.set_model("mlp");
-  spec.set_dataset("fashion-mnist");
-  spec.set_train_limit(1280);
-  spec.set_test_limit(200);
-  spec.set_epochs(2);
-  spec.set_batch_size(32);  // 20 steps per epoch and rank
-  spec.set_momentum(0.9);
-  spec.set_seed(3);
+  v1::JobSpec spec = testing::SmallJob(1280, 2);  // 20 steps per epoch and rank
   spec.set_checkpoint_every(15);
   Timeline timeline;
   Revision r1, r2;
@@ -145,7 +95,7 @@ TEST(CheckpointTest, CrashedAndResumedRunEndsWithTheUninterruptedParameters) {
   ASSERT_TRUE(timeline.Append(r1).ok());
   ASSERT_TRUE(timeline.Append(r2).ok());
 
-  const std::string a = TempDir("resume-a"), b = TempDir("resume-b");
+  const std::string a = testing::TempDir("resume-a"), b = testing::TempDir("resume-b");
   spec.set_checkpoint_dir(a + "/ckpt");
   ASSERT_TRUE(RunJob(spec, timeline, a, 0).ok());
   spec.set_checkpoint_dir(b + "/ckpt");
@@ -155,16 +105,20 @@ TEST(CheckpointTest, CrashedAndResumedRunEndsWithTheUninterruptedParameters) {
   EXPECT_EQ(fs::path(*NewestCheckpoint(b + "/ckpt")).filename(), "ckpt-000000000030.pt");
   ASSERT_TRUE(RunJob(spec, timeline, b, 0).ok());
 
-  const std::string pa = ReadFile(a + "/params-rank-0.bin"), pb = ReadFile(b + "/params-rank-0.bin");
+  const std::string pa = testing::ReadFile(a + "/params-rank-0.bin");
+  const std::string pb = testing::ReadFile(b + "/params-rank-0.bin");
   ASSERT_EQ(pa.size(), pb.size());
   const float* x = reinterpret_cast<const float*>(pa.data());
   const float* y = reinterpret_cast<const float*>(pb.data());
   float max_diff = 0;
-  for (size_t i = 0; i < pa.size() / sizeof(float); ++i) max_diff = std::max(max_diff, std::abs(x[i] - y[i]));
+  for (size_t i = 0; i < pa.size() / sizeof(float); ++i) {
+    max_diff = std::max(max_diff, std::abs(x[i] - y[i]));
+  }
   EXPECT_LE(max_diff, 1e-6f);
   // The applied-LR logs agree row for row (one row per step, none duplicated by the redo).
-  EXPECT_EQ(ReadFile(a + "/lr-rank-1.csv").substr(0, 2000), ReadFile(b + "/lr-rank-1.csv").substr(0, 2000));
-  std::string la = ReadFile(a + "/lr-rank-1.csv"), lb = ReadFile(b + "/lr-rank-1.csv");
+  const std::string la = testing::ReadFile(a + "/lr-rank-1.csv");
+  const std::string lb = testing::ReadFile(b + "/lr-rank-1.csv");
+  EXPECT_EQ(la, lb);
   EXPECT_EQ(std::count(la.begin(), la.end(), '\n'), 41);
   EXPECT_EQ(std::count(lb.begin(), lb.end(), '\n'), 41);
   fs::remove_all(a);

@@ -5,11 +5,8 @@
 
 #include <cmath>
 #include <limits>
-#include <thread>
 
-#include "worker/comm/communicator_factory.h"
-#include "worker/comm/in_memory_store.h"
-#include "worker/train/trainer.h"
+#include "tests/worker/train/train_test_util.h"
 
 namespace cyclr {
 namespace {
@@ -37,40 +34,10 @@ TEST(DivergenceGuardTest, ExplodingAverageDivergesNoisyLossDoesNot) {
 }
 
 TEST(DivergenceTest, AbsurdLearningRateStopsAllRanksAtTheSameStep) {
-  torch::set_num_threads(1);
-  v1::JobSpec spec;
-  spec.set_model("mlp");
-  spec.set_dataset("fashion-mnist");
-  spec.set_train_limit(1024);
-  spec.set_test_limit(100);
-  spec.set_epochs(1);
-  spec.set_batch_size(32);
-  spec.set_momentum(0.9);
-  Timeline timeline;
-  Revision r;
-  r.version = 1;
-  r.spec = *SpecFromOptions({{"policy", "constant"}, {"base_lr", "1e4"}});
-  ASSERT_TRUE(timeline.Append(r).ok());
-  auto store = std::make_shared<InMemoryStore>();
-  std::vector<Status> status(2);
-  std::vector<std::thread> ranks;
-  for (int rank = 0; rank < 2; ++rank) {
-    ranks.emplace_back([&, rank] {
-      CommunicatorOptions co;
-      co.rank = rank;
-      co.world_size = 2;
-      auto comm = MakeCommunicator(co, store);
-      ASSERT_TRUE(comm.ok());
-      ScheduleAgreement agreement(timeline);
-      TrainerOptions to;
-      to.spec = spec;
-      to.rank = rank;
-      to.world_size = 2;
-      to.quiet = true;
-      status[rank] = Trainer(to, comm->get(), &agreement, nullptr).Run().status();
-    });
-  }
-  for (auto& t : ranks) t.join();
+  auto results = testing::RunRanks(2, testing::SmallJob(1024, 1),
+                                   testing::OneRevision({{"policy", "constant"}, {"base_lr", "1e4"}}),
+                                   [](int, TrainerOptions*) {});
+  std::vector<Status> status = {results[0].status(), results[1].status()};
   for (const Status& s : status) {
     EXPECT_EQ(s.code(), StatusCode::kAborted) << s.ToString();
     EXPECT_NE(s.message().find("loss diverged at step"), std::string::npos) << s.message();

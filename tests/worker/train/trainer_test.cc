@@ -5,77 +5,27 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
-#include <thread>
 
-#include "worker/comm/communicator_factory.h"
-#include "worker/comm/in_memory_store.h"
+#include "tests/worker/train/train_test_util.h"
 
 namespace cyclr {
 namespace {
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 TEST(TrainerTest, TwoRanksLearnAgreeOnParametersAndApplyTheTimeline) {
-  torch::set_num_threads(1);
-  const std::string dir =
-      (std::filesystem::temp_directory_path() / ("cyclr-trainer-" + std::to_string(getpid())))
-          .string();
-  std::filesystem::create_directories(dir);
-  v1::JobSpec spec;
-  spec.set_model("mlp");
-  spec.set_dataset("fashion-mnist");
-  spec.set_train_limit(2048);
+  const std::string dir = testing::TempDir("trainer");
+  v1::JobSpec spec = testing::SmallJob(2048, 3);
   spec.set_test_limit(500);
-  spec.set_epochs(3);
-  spec.set_batch_size(32);
-  spec.set_momentum(0.9);
-  spec.set_seed(5);
-  ScheduleSpec sched;
-  sched.policy = Policy::kTriangular2;
-  sched.base_lr = 0.005;
-  sched.max_lr = 0.05;
-  sched.step_size_up = 16;
-  Timeline timeline;
-  Revision rev;
-  rev.version = 1;
-  rev.spec = sched;
-  ASSERT_TRUE(timeline.Append(rev).ok());
-
-  auto store = std::make_shared<InMemoryStore>();
-  std::vector<StatusOr<TrainResult>> results(2, Status::Internal("not run"));
-  std::vector<std::thread> threads;
-  for (int r = 0; r < 2; ++r) {
-    threads.emplace_back([&, r] {
-      CommunicatorOptions co;
-      co.rank = r;
-      co.world_size = 2;
-      auto comm = MakeCommunicator(co, store);
-      ASSERT_TRUE(comm.ok()) << comm.status().ToString();
-      ScheduleAgreement agreement(timeline);
-      TrainerOptions to;
-      to.spec = spec;
-      to.rank = r;
-      to.world_size = 2;
-      to.log_dir = dir;
-      to.quiet = true;
-      Trainer trainer(to, comm->get(), &agreement, nullptr);
-      results[r] = trainer.Run();
-    });
-  }
-  for (auto& t : threads) t.join();
+  Timeline timeline = testing::OneRevision({{"policy", "triangular2"}, {"base_lr", "0.005"},
+                                            {"max_lr", "0.05"}, {"step_size_up", "16"}});
+  auto results = testing::RunRanks(2, spec, timeline,
+                                    [&](int, TrainerOptions* o) { o->log_dir = dir; });
   for (int r = 0; r < 2; ++r) {
     ASSERT_TRUE(results[r].ok()) << results[r].status().ToString();
     EXPECT_EQ(results[r]->steps, 3 * (1024 / 32));
     EXPECT_GT(results[r]->test_accuracy, 0.6);
   }
   EXPECT_EQ(results[0]->test_accuracy, results[1]->test_accuracy);
-  std::string p0 = ReadFile(dir + "/params-rank-0.bin"), p1 = ReadFile(dir + "/params-rank-1.bin");
+  std::string p0 = testing::ReadFile(dir + "/params-rank-0.bin"), p1 = testing::ReadFile(dir + "/params-rank-1.bin");
   EXPECT_GT(p0.size(), 100000u);
   EXPECT_TRUE(p0 == p1) << "ranks ended with different parameters";
 
