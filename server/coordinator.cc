@@ -34,6 +34,7 @@ Status Coordinator::Init() {
   JobManager::Options jo;
   jo.persist_interval = options_.persist_interval;
   jo.heartbeat_timeout = options_.heartbeat_timeout;
+  jo.adoption_grace = options_.adoption_grace;
   jo.on_group_restart = [this](const std::string& job) {
     registry_->NewIncarnation(job);
     if (metrics_) metrics_->CountWorkerRestart(job);

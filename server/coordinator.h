@@ -38,6 +38,7 @@ struct CoordinatorOptions {
   std::string work_dir = "./.cyclr";
   std::string worker_binary;                // empty: cyclr-worker next to this executable
   std::chrono::milliseconds heartbeat_timeout{10000};
+  std::chrono::milliseconds adoption_grace{30000};  // see JobManager::Options
   std::chrono::milliseconds stop_grace{5000};
   std::chrono::milliseconds watch_poll{200};
   std::chrono::milliseconds persist_interval{1000};

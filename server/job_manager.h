@@ -70,6 +70,10 @@ class JobManager {
     std::chrono::milliseconds persist_interval{1000};
     // A local worker that sent nothing (registration or report) for this long failed.
     std::chrono::milliseconds heartbeat_timeout{10000};
+    // After a coordinator restart, how long recovered local workers have to be heard from (at
+    // least heartbeat_timeout): their reconnect backoffs (gRPC's channel, the progress
+    // reporter's) grow while the coordinator is down.
+    std::chrono::milliseconds adoption_grace{30000};
     // Runs (unlocked) right before a failed group's workers are started again.
     std::function<void(const std::string& job)> on_group_restart;
   };
@@ -106,7 +110,7 @@ class JobManager {
   // From the launcher: a worker process ended.
   void OnWorkerExit(const WorkerExit& exit);
   // After SetLauncher, at start-up: adopts the recorded workers of every unfinished local job and
-  // gives each rank `heartbeat_timeout` from now to report.
+  // gives each rank max(heartbeat_timeout, adoption_grace) from now to report.
   void AdoptWorkers();
   // Fails the group of every unfinished local job with a rank silent for `heartbeat_timeout` at
   // `now` (the coordinator calls it periodically).

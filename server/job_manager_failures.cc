@@ -1,5 +1,6 @@
 // JobManager, second part: worker exits, group restarts, heartbeats and adoption of the workers
 // of an earlier coordinator (the policy is in job_manager.h).
+#include <algorithm>
 #include <cstdio>
 
 #include "server/job_manager.h"
@@ -145,8 +146,11 @@ void JobManager::AdoptWorkers() {
     if (!launcher) return;
     for (auto& [name, e] : jobs_) {
       if (IsTerminal(e.job.state()) || !LocalWithLauncher(e)) continue;
-      Clock::time_point now = Clock::now();
-      for (int r = 0; r < e.job.spec().workers(); ++r) e.ranks[r].last_seen = now;
+      // Counted as heard from now + (grace - timeout): silent past max(timeout, grace) fails.
+      Clock::time_point seen = Clock::now() + std::max(std::chrono::milliseconds(0),
+                                                       options_.adoption_grace -
+                                                           options_.heartbeat_timeout);
+      for (int r = 0; r < e.job.spec().workers(); ++r) e.ranks[r].last_seen = seen;
       StatusOr<std::map<int, int>> pids = store_->LoadWorkerPids(name);
       if (pids.ok()) recorded.emplace_back(name, std::move(*pids));
     }

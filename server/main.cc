@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   cyclr::CoordinatorOptions o;
   int64_t heartbeat_ms = o.heartbeat_timeout.count();
   int64_t grace_ms = o.stop_grace.count();
+  int64_t adoption_ms = o.adoption_grace.count();
   CLI::App app{"cyclr coordinator: jobs, schedule timelines and metrics"};
   app.add_option("--listen", o.listen, "gRPC address HOST:PORT")->capture_default_str();
   app.add_option("--metrics", o.metrics, "Prometheus address HOST:PORT ('' = off)")
@@ -19,8 +20,13 @@ int main(int argc, char** argv) {
   app.add_option("--work-dir", o.work_dir, "Folder for worker logs")->capture_default_str();
   app.add_option("--worker-binary", o.worker_binary,
                  "cyclr-worker to start for local jobs (default: next to this binary)");
-  app.add_option("--heartbeat-timeout-ms", heartbeat_ms, "A rank is alive this long after a report")
+  app.add_option("--heartbeat-timeout-ms", heartbeat_ms,
+                 "A rank is alive this long after a report; a silent local worker fails")
       ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--adoption-grace-ms", adoption_ms,
+                 "After a restart, how long running local workers have to report again")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   app.add_option("--stop-grace-ms", grace_ms, "SIGTERM to SIGKILL delay when stopping workers")
       ->check(CLI::NonNegativeNumber)
@@ -28,6 +34,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   o.heartbeat_timeout = std::chrono::milliseconds(heartbeat_ms);
   o.stop_grace = std::chrono::milliseconds(grace_ms);
+  o.adoption_grace = std::chrono::milliseconds(adoption_ms);
 
   // Block the signals in every thread (gRPC's included); the main thread waits for them.
   sigset_t signals;
