@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <mutex>
 #include <thread>
 
 #include "proto/proto_convert.h"
@@ -56,10 +57,14 @@ Status Trainer::Setup() {
                                    ") is larger than each rank's shard (" +
                                    std::to_string(sampler.shard_size()) + " examples)");
   }
-  // Same seed on every rank; rank 0's parameters are broadcast anyway so this only makes
-  // single-rank runs reproducible.
-  torch::manual_seed(spec.seed());
-  CYCLR_ASSIGN_OR_RETURN(model_, MakeModel(spec.model()));
+  {
+    // Rank 0's initial parameters are broadcast to all ranks; they come from the job's seed. The
+    // default generator is process-wide, so ranks that share a process (tests) take turns.
+    static std::mutex init_mu;
+    std::lock_guard<std::mutex> lock(init_mu);
+    torch::manual_seed(spec.seed());
+    CYCLR_ASSIGN_OR_RETURN(model_, MakeModel(spec.model()));
+  }
   CYCLR_ASSIGN_OR_RETURN(optimizer_, MakeOptimizer(spec, model_->parameters()));
   ReducerOptions ropts;
   if (spec.bucket_mb() > 0) ropts.bucket_cap_bytes = static_cast<size_t>(spec.bucket_mb() * 1e6);
