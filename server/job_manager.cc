@@ -308,11 +308,11 @@ bool JobManager::Finish(Entry* e, v1::JobState state, const std::string& reason)
 }
 
 void JobManager::MaybeSucceed(Entry* e) {
-  bool local = e->job.spec().launcher() == "local" && launcher_ != nullptr;
   for (int r = 0; r < e->job.spec().workers(); ++r) {
     auto it = e->ranks.find(r);
     if (it == e->ranks.end() || !it->second.finished) return;
-    if (local && !it->second.exited_ok) return;
+    // A watched process must also have exited cleanly (OnWorkerExit takes it out of `live`).
+    if (e->live.count(r)) return;
   }
   Finish(e, v1::SUCCEEDED, "");
 }

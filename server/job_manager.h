@@ -133,7 +133,6 @@ class JobManager {
     v1::RankStatus status;
     bool reported = false;
     bool finished = false;
-    bool exited_ok = false;
     Clock::time_point last_seen;  // registration or report; set for all ranks at launch
   };
   struct Entry {

@@ -24,7 +24,6 @@ void JobManager::Expect(Entry* e) {
   for (int r = 0; r < e->job.spec().workers(); ++r) {
     RankState& rank = e->ranks[r];
     rank.finished = false;
-    rank.exited_ok = false;
     rank.last_seen = now;
     e->live.insert(r);
   }
@@ -79,7 +78,6 @@ void JobManager::OnWorkerExit(const WorkerExit& x) {
     if (e->restarting) {
       f = MaybeRelaunch(e);
     } else if (rank.finished && (x.ok() || !x.status_known)) {
-      rank.exited_ok = true;
       MaybeSucceed(e);
       Changed(e);
     } else {

@@ -1,9 +1,13 @@
 // LocalLauncher with shell scripts standing in for cyclr-worker: arguments, log capture, exit
-// codes, signals and Stop's SIGTERM -> SIGKILL escalation.
+// codes, signals, Stop's SIGTERM -> SIGKILL escalation, and adoption of a process it did not
+// start.
 #include "server/local_launcher.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <mutex>
@@ -112,6 +116,43 @@ TEST_F(LocalLauncherTest, MissingBinaryIsAClearError) {
   EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(s.message().find("no-such-worker"), std::string::npos) << s.message();
   EXPECT_EQ(launcher->running(), 0);
+}
+
+// A worker of an earlier coordinator: started here by the test (so the test reaps it), adopted
+// by the launcher, which sees it end through /proc and stops it like its own.
+TEST_F(LocalLauncherTest, AdoptsAWorkerItDidNotStart) {
+  std::string script = Script("echo adopted\nsleep 30");
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    setsid();
+    execl(script.c_str(), script.c_str(), "--job", "orphan", "--rank", "1", nullptr);
+    _exit(127);
+  }
+  auto launcher = Make("/bin/false", milliseconds(200));
+  ASSERT_TRUE(testing::WaitFor([&] {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline");
+    std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return cmd.find("orphan") != std::string::npos;  // exec done
+  }));
+  EXPECT_EQ(launcher->Adopt("other", 1, pid).code(), StatusCode::kNotFound);  // not its worker
+  ASSERT_TRUE(launcher->Adopt("orphan", 1, pid).ok());
+  ASSERT_TRUE(launcher->Adopt("orphan", 1, pid).ok());  // already watched: no-op
+  EXPECT_EQ(launcher->running(), 1);
+  ASSERT_TRUE(launcher->Stop("orphan").ok());
+  ASSERT_TRUE(testing::WaitFor([&] { return Exits().size() == 1; }));
+  WorkerExit x = Exits()[0];
+  EXPECT_EQ(x.job, "orphan");
+  EXPECT_EQ(x.rank, 1);
+  EXPECT_EQ(x.pid, pid);
+  EXPECT_FALSE(x.status_known);
+  EXPECT_FALSE(x.ok());
+  EXPECT_EQ(x.Describe().rfind("rank 1 (pid " + std::to_string(pid) +
+                               ", adopted) ended with an unknown status", 0), 0u) << x.Describe();
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+  EXPECT_EQ(launcher->Adopt("orphan", 1, pid).code(), StatusCode::kNotFound);  // gone
 }
 
 }  // namespace

@@ -78,6 +78,28 @@ TEST(StateStoreTest, RoundTripSurvivesReopen) {
   EXPECT_DOUBLE_EQ(*(*revs)[1].spec.max_lr, 0.05);
 }
 
+TEST(StateStoreTest, WorkerPidsAndRestartsSurviveReopen) {
+  TempDir dir;
+  {
+    auto store = StateStore::Open(dir.File("state.db"));
+    ASSERT_TRUE(store.ok());
+    v1::Job a = MakeJob("a");
+    ASSERT_TRUE((*store)->CreateJob(a, MakeRevision(1, 0, 0.1)).ok());
+    a.set_restarts(2);
+    ASSERT_TRUE((*store)->SaveJob(a).ok());
+    ASSERT_TRUE((*store)->SaveWorkerPid("a", 0, 100).ok());
+    ASSERT_TRUE((*store)->SaveWorkerPid("a", 1, 101).ok());
+    ASSERT_TRUE((*store)->SaveWorkerPid("a", 0, 200).ok());  // rank 0 restarted
+  }
+  auto store = StateStore::Open(dir.File("state.db"));
+  ASSERT_TRUE(store.ok());
+  auto pids = (*store)->LoadWorkerPids("a");
+  ASSERT_TRUE(pids.ok()) << pids.status().ToString();
+  EXPECT_EQ(*pids, (std::map<int, int>{{0, 200}, {1, 101}}));
+  EXPECT_TRUE((*store)->LoadWorkerPids("b")->empty());
+  EXPECT_EQ((*store)->LoadJobs()->at(0).restarts(), 2);
+}
+
 TEST(StateStoreTest, UsesWalAndFullSync) {
   TempDir dir;
   auto store = StateStore::Open(dir.File("state.db"));

@@ -56,6 +56,23 @@ TEST(WorkerRegistryTest, ReRegistrationStartsANewIncarnation) {
   EXPECT_EQ(reg.Restarts("job"), 1);
 }
 
+// The coordinator restarts a whole group: the new workers register afresh under a new prefix.
+// A progress report alone (a worker registered with another coordinator) never makes a later
+// registration a restart.
+TEST(WorkerRegistryTest, NewIncarnationForAGroupRestart) {
+  WorkerRegistry reg(FakeJobs(), milliseconds(1000));
+  ASSERT_TRUE(reg.Register("job", 1, 3, "h", 1).ok());
+  reg.NewIncarnation("job");
+  reg.Heartbeat("job", 0);  // the old group's last report
+  for (int r = 0; r < 3; ++r) {
+    auto reg_r = reg.Register("job", r, 3, "h", 10 + r);
+    ASSERT_TRUE(reg_r.ok());
+    EXPECT_FALSE(reg_r->restart) << r;
+    EXPECT_EQ(reg_r->store_prefix, "job/1/") << r;
+  }
+  EXPECT_EQ(reg.Restarts("job"), 0);
+}
+
 TEST(WorkerRegistryTest, StoreGetWaitsForKeys) {
   WorkerRegistry reg(FakeJobs(), milliseconds(1000));
   std::thread setter([&] {
