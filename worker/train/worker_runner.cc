@@ -100,6 +100,8 @@ CommunicatorOptions CommOptions(const v1::JobSpec& spec, int rank, int world) {
   copts.backend = spec.backend().empty() ? "gloo" : spec.backend();
   copts.rank = rank;
   copts.world_size = world;
+  // One process per GPU: the launcher's local rank picks the device (torchrun, Slurm).
+  copts.cuda_device = EnvInt("LOCAL_RANK", EnvInt("SLURM_LOCALID", -1));
   return copts;
 }
 
