@@ -1,0 +1,87 @@
+"""Benchmark 1: cyclr-worker (standalone, Gloo) against PyTorch DDP (gloo), same work.
+
+Both: 2 ranks as processes, 1 intra-op thread each, synthetic 1x28x28 data, batch 128 per rank,
+SGD momentum 0.9 with a triangular2 schedule applied every step, a 200-example test set
+evaluated once at the end. The number compared is each side's own summary, samples/s per rank
+over the same window (first step to end of the final evaluation, excluding process start-up,
+data generation and the initial parameter broadcast). Runs alternate cyclr, DDP, cyclr, DDP, ...
+so drifting machine load hits both sides alike; the ratio is taken per pair, then the median.
+"""
+import os
+
+from . import runner
+
+STEPS = {"mlp": 200, "cnn": 100}  # per rank; about 8-10 s per run on this machine
+BATCH = 128
+TEST_LIMIT = 200
+
+
+def _train_limit(model, steps_scale):
+    return int(STEPS[model] * steps_scale) * BATCH * 2
+
+
+def cyclr_run(model, train_limit, timeout_s=300):
+    d = runner.fresh_dir("peer-cyclr")
+    os.mkdir(os.path.join(d, "rdv"))
+    spec = runner.spec_json(
+        os.path.join(d, "spec.json"), model=model, dataset="synthetic",
+        trainLimit=str(train_limit), testLimit=str(TEST_LIMIT), epochs=1, batchSize=BATCH,
+        momentum=0.9, seed="1",
+        schedule={"policy": "triangular2", "baseLr": 0.001, "maxLr": 0.05, "stepSizeUp": "50"})
+    worker = runner.binary("cyclr-worker")
+    cmds = [[worker, "--standalone", spec, "--rank", str(r), "--world-size", "2",
+             "--rendezvous-dir", os.path.join(d, "rdv"), "--threads", "1"] for r in range(2)]
+    procs = runner.run_ranks(cmds, timeout_s)
+    runner.remove(d)
+    return _summary(procs)
+
+
+def ddp_run(model, train_limit, timeout_s=300):
+    d = runner.fresh_dir("peer-ddp")
+    cmds = [[runner.PYTHON, runner.DDP_PEER, "--model", model, "--train-limit", str(train_limit),
+             "--test-limit", str(TEST_LIMIT), "--batch-size", str(BATCH), "--rank", str(r),
+             "--world-size", "2", "--init-file", os.path.join(d, "init"), "--threads", "1"]
+            for r in range(2)]
+    procs = runner.run_ranks(cmds, timeout_s)
+    runner.remove(d)
+    return _summary(procs)
+
+
+def _summary(procs):
+    text = "\n".join(p.text() for p in procs)
+    done = runner.parse_done(text)
+    if sorted(done) != [0, 1]:
+        raise runner.BenchError(f"expected a 'done' line from ranks 0 and 1, got:\n{text[-2000:]}")
+    steady = runner.parse_steady(text)
+    return {
+        "steps": done[0][0],
+        "samples_per_s": sum(v[3] for v in done.values()) / len(done),
+        "steady_samples_per_s": sum(steady.values()) / len(steady) if steady else None,
+    }
+
+
+def run(reps=3, models=("mlp", "cnn"), steps_scale=1.0, log=print):
+    results = {}
+    for model in models:
+        limit = _train_limit(model, steps_scale)
+        rows = []
+        for rep in range(reps):
+            c = cyclr_run(model, limit)
+            d = ddp_run(model, limit)
+            ratio = c["samples_per_s"] / d["samples_per_s"]
+            rows.append({"cyclr": c, "ddp": d, "ratio": ratio})
+            log(f"  peer {model} rep {rep + 1}/{reps}: cyclr {c['samples_per_s']:.0f}, "
+                f"ddp {d['samples_per_s']:.0f} samples/s per rank, ratio {ratio:.3f}")
+        results[model] = {
+            "steps_per_rank": rows[0]["cyclr"]["steps"],
+            "runs": rows,
+            "cyclr_median": runner.median([r["cyclr"]["samples_per_s"] for r in rows]),
+            "ddp_median": runner.median([r["ddp"]["samples_per_s"] for r in rows]),
+            "ddp_steady_median": runner.median(
+                [r["ddp"]["steady_samples_per_s"] for r in rows
+                 if r["ddp"]["steady_samples_per_s"]]),
+            "ratio_median": runner.median([r["ratio"] for r in rows]),
+            "ratio_min": min(r["ratio"] for r in rows),
+            "ratio_max": max(r["ratio"] for r in rows),
+        }
+    return results
