@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <fstream>
 
@@ -34,7 +35,10 @@ class ReadoptionTest : public ::testing::Test {
       int pid = 0;
       std::ifstream(dir_.File("work") + "/jobs/job/pid-" + std::to_string(r)) >> pid;
       if (pid > 0) kill(-pid, SIGKILL);
+      if (pid > 0) reap_.push_back(pid);
     }
+    // This process started the first coordinator's workers: reap them (no zombies left behind).
+    for (int pid : reap_) waitpid(pid, nullptr, 0);
   }
   void Start() {
     CoordinatorOptions o;
@@ -101,11 +105,15 @@ class ReadoptionTest : public ::testing::Test {
     *req.mutable_spec() = spec;
     v1::Job job;
     ASSERT_TRUE(jobs_->LaunchJob(&ctx, req, &job).ok());
-    for (int r = 0; r < 2; ++r) ASSERT_TRUE(Register(r, Pid(r)).ok());
+    for (int r = 0; r < 2; ++r) {
+      ASSERT_TRUE(Register(r, Pid(r)).ok());
+      reap_.push_back(Pid(r));
+    }
   }
 
   testing::TempDir dir_;
   std::string script_;
+  std::vector<int> reap_;
   std::unique_ptr<Coordinator> coordinator_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::JobService::Stub> jobs_;
