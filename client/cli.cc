@@ -71,6 +71,7 @@ int RunCli(int argc, const char* const* argv, const CliEnvironment& env, std::os
                  "coordinator HOST:PORT (default $CYCLR_COORDINATOR or " +
                      std::string(kDefaultCoordinator) + ")");
   AddLaunchCommand(&app, &ctx);
+  AddResumeCommand(&app, &ctx);
   AddJobCommands(&app, &ctx);
   CLI::App* schedule = AddScheduleCommands(&app, &ctx);
   AddPreviewCommand(schedule, &ctx);

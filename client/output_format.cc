@@ -99,6 +99,10 @@ std::string FormatJob(const v1::Job& job, OutputFormat format) {
   AddField(&out, "name", job.name());
   AddField(&out, "state", v1::JobState_Name(job.state()));
   if (!job.reason().empty()) AddField(&out, "reason", job.reason());
+  if (job.restarts() > 0 || s.max_restarts() > 0) {
+    AddField(&out, "restarts",
+             std::to_string(job.restarts()) + " of " + std::to_string(s.max_restarts()));
+  }
   AddField(&out, "epoch", std::to_string(job.epoch() + 1) + "/" + std::to_string(s.epochs()));
   AddField(&out, "step", OfTotal(job.global_step(), job.total_steps()));
   AddField(&out, "lr", FormatG(job.lr(), 6));

@@ -37,6 +37,8 @@ void AddOutputOption(CLI::App* command, std::string* output);
 void AddJobCommands(CLI::App* app, CommandContext* context);
 // launch ...
 void AddLaunchCommand(CLI::App* app, CommandContext* context);
+// resume NAME [--as NEW]: a FAILED/STOPPED job continued from its checkpoints as a new job.
+void AddResumeCommand(CLI::App* app, CommandContext* context);
 // schedule get | set | undo, and schedule preview (added to the `schedule` group).
 CLI::App* AddScheduleCommands(CLI::App* app, CommandContext* context);
 void AddPreviewCommand(CLI::App* schedule, CommandContext* context);
