@@ -26,7 +26,7 @@ def parse_args():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--only", default=",".join(ALL), help="comma-separated subset of " + ",".join(ALL))
     p.add_argument("--quick", action="store_true", help="small runs (a smoke test, minutes)")
-    p.add_argument("--reps", type=int, default=None, help="pairs per comparison (default 5, quick 1)")
+    p.add_argument("--reps", type=int, default=None, help="pairs per comparison (default 3, control 5; quick 1)")
     p.add_argument("--tta-epochs", type=int, default=None, help="epoch budget (default 8)")
     p.add_argument("--out", default=os.path.join(runner.ROOT, "build-bench", "bench-results"))
     return p.parse_args()
@@ -37,7 +37,7 @@ def run_all(a, log):
     for x in only:
         if x not in ALL:
             raise runner.BenchError(f"--only: '{x}' is not one of {', '.join(ALL)}")
-    reps = a.reps or (1 if a.quick else 5)
+    reps = a.reps or (1 if a.quick else 3)
     res = {"date": datetime.datetime.now().isoformat(timespec="seconds"),
            "host": f"{platform.node()}, {os.cpu_count()} cores, {platform.platform()}",
            "load_before": runner.load_average(), "parts": {}, "seconds": {}}
@@ -47,7 +47,8 @@ def run_all(a, log):
         if part == "peer":
             out = peer_bench.run(reps=reps, steps_scale=0.25 if a.quick else 1.0, log=log)
         elif part == "control":
-            out = control_bench.run(reps=reps, steps=100 if a.quick else 400, log=log)
+            out = control_bench.run(reps=reps if a.quick or a.reps else 5,
+                                    steps=100 if a.quick else 300, log=log)
         elif part == "capacity":
             out = capacity_bench.run(duration_s=5 if a.quick else 20, log=log)
         else:
@@ -69,7 +70,8 @@ def table(res):
         rows.append(f"| cyclr vs DDP, {model} ({r['steps_per_rank']} steps/rank, "
                     f"{len(r['runs'])} pairs) | cyclr {r['cyclr_median']:.0f} vs DDP "
                     f"{r['ddp_median']:.0f} samples/s/rank: ratio median {r['ratio_median']:.3f} "
-                    f"(min {r['ratio_min']:.3f}, max {r['ratio_max']:.3f}) | >= 1.25 | "
+                    f"(min {r['ratio_min']:.3f}, max {r['ratio_max']:.3f}); no-communication bound "
+                    f"{r['solo_median']:.0f} = {r['bound_ratio_median']:.3f} x DDP | >= 1.25 | "
                     f"{'yes' if r['ratio_median'] >= 1.25 else 'no'} |")
     if "control" in p:
         r = p["control"]

@@ -16,6 +16,7 @@ Run with /usr/bin/python3 (Debian's python3-torch 1.13).
 """
 import argparse
 import datetime
+import os
 import time
 
 import torch
@@ -118,7 +119,10 @@ def main():
         t = steady_end - steady_start
         print(f"ddp rank {a.rank} steady: {k} steps after {a.warmup} warm-up, {t:.3f} s, "
               f"{k * a.batch_size / t:.0f} samples/s", flush=True)
-    dist.destroy_process_group()
+    # destroy_process_group() (FileStore clean-up) sometimes hangs in torch 1.13 here; both ranks
+    # are past their last collective once they pass this barrier, so leave without tearing down.
+    dist.barrier()
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ evaluated once at the end. The number compared is each side's own summary, sampl
 over the same window (first step to end of the final evaluation, excluding process start-up,
 data generation and the initial parameter broadcast). Runs alternate cyclr, DDP, cyclr, DDP, ...
 so drifting machine load hits both sides alike; the ratio is taken per pair, then the median.
+Each repetition also runs the "no-communication bound": two independent world-size-1 cyclr
+processes doing the same per-rank work side by side, the most any all-reduce could give back.
 """
 import os
 
@@ -20,23 +22,31 @@ def _train_limit(model, steps_scale):
     return int(STEPS[model] * steps_scale) * BATCH * 2
 
 
-def cyclr_run(model, train_limit, timeout_s=300):
+def cyclr_run(model, train_limit, timeout_s=120, solo=False):
+    """Two ranks of one job; with `solo`, two independent world-size-1 jobs of the same per-rank
+    work run side by side instead: the same compute with no communication (an upper bound)."""
     d = runner.fresh_dir("peer-cyclr")
-    os.mkdir(os.path.join(d, "rdv"))
+    if solo:
+        train_limit //= 2
     spec = runner.spec_json(
         os.path.join(d, "spec.json"), model=model, dataset="synthetic",
         trainLimit=str(train_limit), testLimit=str(TEST_LIMIT), epochs=1, batchSize=BATCH,
         momentum=0.9, seed="1",
         schedule={"policy": "triangular2", "baseLr": 0.001, "maxLr": 0.05, "stepSizeUp": "50"})
     worker = runner.binary("cyclr-worker")
-    cmds = [[worker, "--standalone", spec, "--rank", str(r), "--world-size", "2",
-             "--rendezvous-dir", os.path.join(d, "rdv"), "--threads", "1"] for r in range(2)]
+    cmds = []
+    for r in range(2):
+        rdv = os.path.join(d, f"rdv{r if solo else ''}")
+        os.makedirs(rdv, exist_ok=True)
+        cmds.append([worker, "--standalone", spec, "--rank", "0" if solo else str(r),
+                     "--world-size", "1" if solo else "2", "--rendezvous-dir", rdv,
+                     "--threads", "1"])
     procs = runner.run_ranks(cmds, timeout_s)
     runner.remove(d)
-    return _summary(procs)
+    return _summary(procs, solo)
 
 
-def ddp_run(model, train_limit, timeout_s=300):
+def ddp_run(model, train_limit, timeout_s=120):
     d = runner.fresh_dir("peer-ddp")
     cmds = [[runner.PYTHON, runner.DDP_PEER, "--model", model, "--train-limit", str(train_limit),
              "--test-limit", str(TEST_LIMIT), "--batch-size", str(BATCH), "--rank", str(r),
@@ -47,9 +57,12 @@ def ddp_run(model, train_limit, timeout_s=300):
     return _summary(procs)
 
 
-def _summary(procs):
+def _summary(procs, solo=False):
     text = "\n".join(p.text() for p in procs)
-    done = runner.parse_done(text)
+    if solo:  # both processes are rank 0 of their own job
+        done = {i: v for i, p in enumerate(procs) for v in runner.parse_done(p.text()).values()}
+    else:
+        done = runner.parse_done(text)
     if sorted(done) != [0, 1]:
         raise runner.BenchError(f"expected a 'done' line from ranks 0 and 1, got:\n{text[-2000:]}")
     steady = runner.parse_steady(text)
@@ -68,10 +81,12 @@ def run(reps=3, models=("mlp", "cnn"), steps_scale=1.0, log=print):
         for rep in range(reps):
             c = cyclr_run(model, limit)
             d = ddp_run(model, limit)
+            solo = cyclr_run(model, limit, solo=True)
             ratio = c["samples_per_s"] / d["samples_per_s"]
-            rows.append({"cyclr": c, "ddp": d, "ratio": ratio})
+            rows.append({"cyclr": c, "ddp": d, "solo": solo, "ratio": ratio})
             log(f"  peer {model} rep {rep + 1}/{reps}: cyclr {c['samples_per_s']:.0f}, "
-                f"ddp {d['samples_per_s']:.0f} samples/s per rank, ratio {ratio:.3f}")
+                f"ddp {d['samples_per_s']:.0f}, no-communication bound "
+                f"{solo['samples_per_s']:.0f} samples/s per rank, ratio {ratio:.3f}")
         results[model] = {
             "steps_per_rank": rows[0]["cyclr"]["steps"],
             "runs": rows,
@@ -80,7 +95,10 @@ def run(reps=3, models=("mlp", "cnn"), steps_scale=1.0, log=print):
             "ddp_steady_median": runner.median(
                 [r["ddp"]["steady_samples_per_s"] for r in rows
                  if r["ddp"]["steady_samples_per_s"]]),
+            "solo_median": runner.median([r["solo"]["samples_per_s"] for r in rows]),
             "ratio_median": runner.median([r["ratio"] for r in rows]),
+            "bound_ratio_median": runner.median(
+                [r["solo"]["samples_per_s"] / r["ddp"]["samples_per_s"] for r in rows]),
             "ratio_min": min(r["ratio"] for r in rows),
             "ratio_max": max(r["ratio"] for r in rows),
         }
