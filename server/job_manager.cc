@@ -175,12 +175,13 @@ StatusOr<bool> JobManager::Report(const v1::ReportProgressRequest& r) {
     rank.last_seen = Clock::now();
     if (e->restarting) {
       // The failed group's last words (errors from losing a peer): its exits decide.
-    } else if (!r.error().empty() && (!Restartable(*e) || IsFinalWorkerError(r.error()))) {
+    } else if (!r.error().empty() && (!LocalWithLauncher(*e) || IsFinalWorkerError(r.error()))) {
       stop_workers = Finish(e, v1::FAILED,
                             "rank " + std::to_string(r.rank()) + " reported an error: " + r.error());
       stop_reply = true;
     } else if (!r.error().empty()) {
-      // A restartable error: the worker exits non-zero next, and that exit restarts the group.
+      // The worker exits non-zero next; the exits decide (restart or FAILED), and the first
+      // exit is the likelier cause (a killed peer) than this error (losing the peer).
     } else if (r.finished()) {
       rank.finished = true;
       MaybeSucceed(e);

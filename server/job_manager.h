@@ -13,11 +13,11 @@
 // (Options::on_group_restart runs first: a new rendezvous incarnation). The workers resume from the
 // newest checkpoint by themselves. Job.restarts counts group restarts (persisted); past
 // max_restarts the job is FAILED with the last reason plus "(restarted k of n times)".
-// A reported error is final (FAILED at once, no restart) when it is a divergence ("loss
-// diverged ...": training again from the same checkpoint with the same LR diverges again), when
-// the job cannot restart (external, no launcher, or no restarts left); otherwise the worker is
-// about to exit non-zero, and that exit decides. External jobs are restarted by their cluster
-// engine; a rank that registers again there counts as a restart too.
+// A reported error FAILS the job at once (no restart) when it is a divergence ("loss diverged
+// ...": the same checkpoint and LR would diverge again) or when no launcher watches the job's
+// processes (external jobs; their cluster engine restarts them, and a rank that registers again
+// counts as a restart). Otherwise the worker is about to exit non-zero and the exits decide: the
+// first one found is usually the cause (a killed rank) rather than its peers' lost-peer errors.
 //
 // Coordinator restarts: Recover() loads every job; AdoptWorkers() hands the pids that the
 // previous coordinator's workers registered (persisted) to the launcher, which watches them by

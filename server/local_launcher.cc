@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -226,6 +227,11 @@ void LocalLauncher::ReapLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!done_) {
     std::vector<WorkerExit> exits = ReapOnce();
+    // A worker killed by a signal is the likelier cause of its peers' exits found in the same
+    // pass (they lost their peer): report it first, since the first exit names the failure.
+    std::stable_sort(exits.begin(), exits.end(), [](const WorkerExit& a, const WorkerExit& b) {
+      return a.signal != 0 && b.signal == 0;
+    });
     if (!exits.empty()) {
       cv_.notify_all();
       lock.unlock();

@@ -4,7 +4,9 @@ a network partition, divergence, and durability of acknowledged schedule updates
 
 Cases (each prints PASS/FAIL; the last line is "N passed, M failed"; exit 1 on any failure):
   a. SIGKILL one worker of a local job mid-epoch (checkpoints, --max-restarts 2): the job
-     SUCCEEDS with restarts == 1 and ends with the parameters of an uninterrupted run.
+     SUCCEEDS with restarts == 1 and ends with the parameters of an uninterrupted run. The same
+     kill with --max-restarts 0 FAILS the job; `cyclrctl resume` continues it as a new job that
+     ends with the same parameters too.
   b. SIGKILL the coordinator mid-run right after three acknowledged `schedule set`s; a new
      coordinator on the same state file adopts the running workers; the job SUCCEEDS, every
      acknowledged revision is there, and both ranks' applied-LR logs agree row for row.
@@ -164,32 +166,47 @@ def case_worker_killed(tmp):
     try:
         spec = ["--train-limit", "8192", "--epochs", "2", "--policy", "triangular",
                 "--base-lr", "0.01", "--max-lr", "0.1", "--step-size-up", "40",
-                "--checkpoint-every", "30", "--max-restarts", "2"]
-        launch(c, "killed", *spec, "--checkpoint-dir", os.path.join(tmp, "ckpt-killed"))
-        launch(c, "clean", *spec, "--checkpoint-dir", os.path.join(tmp, "ckpt-clean"))
+                "--checkpoint-every", "30"]
+        launch(c, "killed", *spec, "--max-restarts", "2",
+               "--checkpoint-dir", os.path.join(tmp, "ckpt-killed"))
+        launch(c, "clean", *spec, "--max-restarts", "2",
+               "--checkpoint-dir", os.path.join(tmp, "ckpt-clean"))
+        # No restarts allowed: the kill fails it; `cyclrctl resume` continues it.
+        launch(c, "once", *spec, "--max-restarts", "0",
+               "--checkpoint-dir", os.path.join(tmp, "ckpt-once"))
         # 4,096 samples per rank at batch 32: 128 steps per epoch, 256 in all.
-        wait_until(lambda: int(c.job("killed")["global_step"]) >= 70 and
-                   os.listdir(os.path.join(tmp, "ckpt-killed")), 60, "step 70 and a checkpoint")
-        pid = worker_pid("killed", 1)
-        assert pid, "rank 1 of job killed is not running"
-        os.kill(pid, signal.SIGKILL)
-        print(f"  killed rank 1 (pid {pid}) at global step {c.job('killed')['global_step']}")
+        for name in ("killed", "once"):
+            wait_until(lambda: int(c.job(name)["global_step"]) >= 70 and
+                       os.listdir(os.path.join(tmp, f"ckpt-{name}")), 60,
+                       f"{name}: step 70 and a checkpoint")
+            pid = worker_pid(name, 1)
+            assert pid, f"rank 1 of job {name} is not running"
+            os.kill(pid, signal.SIGKILL)
+            print(f"  {name}: killed rank 1 (pid {pid}) at global step "
+                  f"{c.job(name)['global_step']}")
+        once = c.wait_end("once", 60)
+        assert once["state"] == "FAILED" and once["restarts"] == 0, once
+        assert "killed by signal 9" in once["reason"], once["reason"]
+        resumed = c.ctl("resume", "once").stdout.strip()
+        assert resumed == "once-r1", resumed
         killed, clean = c.wait_end("killed", 120), c.wait_end("clean", 120)
+        assert c.wait_end("once-r1", 120)["state"] == "SUCCEEDED", c.job("once-r1")
         assert killed["state"] == "SUCCEEDED", killed
         assert clean["state"] == "SUCCEEDED", clean
         assert killed["restarts"] == 1 and clean["restarts"] == 0, (killed["restarts"],
                                                                     clean["restarts"])
         log = open(os.path.join(c.work, "jobs", "killed", "worker-0.log")).read()
         assert "resumed from" in log, "the restarted rank 0 did not resume from a checkpoint"
-        worst = 0.0
-        for r in (0, 1):
-            a = floats(os.path.join(c.work, "jobs", "killed", f"params-rank-{r}.bin"))
-            b = floats(os.path.join(c.work, "jobs", "clean", f"params-rank-{r}.bin"))
-            assert len(a) == len(b) > 100000, (len(a), len(b))
-            worst = max(worst, max(abs(x - y) for x, y in zip(a, b)))
-        assert worst <= 1e-6, f"parameters differ from the uninterrupted run by {worst}"
+        for name in ("killed", "once-r1"):
+            worst = 0.0
+            for r in (0, 1):
+                a = floats(os.path.join(c.work, "jobs", name, f"params-rank-{r}.bin"))
+                b = floats(os.path.join(c.work, "jobs", "clean", f"params-rank-{r}.bin"))
+                assert len(a) == len(b) > 100000, (len(a), len(b))
+                worst = max(worst, max(abs(x - y) for x, y in zip(a, b)))
+            assert worst <= 1e-6, f"{name}: parameters differ from the uninterrupted run by {worst}"
+            print(f"  {name}: max |param - uninterrupted| = {worst:g}")
         assert_ranks_agree(os.path.join(c.work, "jobs", "killed"), 256, killed_rank=1)
-        print(f"  restarts 1; max |param - uninterrupted| = {worst:g}")
     finally:
         c.close()
 

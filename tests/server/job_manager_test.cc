@@ -205,11 +205,11 @@ TEST_F(JobManagerTest, ReportedErrorFailsTheJobAndStopsWorkers) {
   ASSERT_TRUE(jobs_->Launch(testing::ValidJobSpec("a", 2, "local")).ok());
   EXPECT_EQ(launcher_.launched, std::vector<std::string>{"a"});
   v1::ReportProgressRequest r = Step("a", 1, 3, 1);
-  r.set_error("loss is NaN");
+  r.set_error("loss diverged at step 3 (loss is NaN)");
   EXPECT_EQ(*jobs_->Report(r), true);
   auto job = jobs_->Get("a");
   EXPECT_EQ(job->state(), v1::FAILED);
-  EXPECT_EQ(job->reason(), "rank 1 reported an error: loss is NaN");
+  EXPECT_EQ(job->reason(), "rank 1 reported an error: loss diverged at step 3 (loss is NaN)");
   EXPECT_EQ(launcher_.stopped, std::vector<std::string>{"a"});
   EXPECT_EQ(*jobs_->Report(Step("a", 0, 4, 1)), true);  // the others are told to stop
 }

@@ -28,13 +28,14 @@ class LocalLauncherTest : public ::testing::Test {
     return path;
   }
   std::unique_ptr<LocalLauncher> Make(const std::string& binary,
-                                      milliseconds grace = milliseconds(2000)) {
+                                      milliseconds grace = milliseconds(2000),
+                                      milliseconds poll = milliseconds(5)) {
     LocalLauncher::Options o;
     o.worker_binary = binary;
     o.coordinator_address = "127.0.0.1:5555";
     o.work_dir = dir_.File("work");
     o.stop_grace = grace;
-    o.poll_interval = milliseconds(5);
+    o.poll_interval = poll;
     return std::make_unique<LocalLauncher>(o, [this](const WorkerExit& x) {
       std::lock_guard<std::mutex> lock(mu_);
       exits_.push_back(x);
@@ -116,6 +117,17 @@ TEST_F(LocalLauncherTest, MissingBinaryIsAClearError) {
   EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(s.message().find("no-such-worker"), std::string::npos) << s.message();
   EXPECT_EQ(launcher->running(), 0);
+}
+
+// Exits found in the same poll: the one killed by a signal (the likely cause) is reported first.
+TEST_F(LocalLauncherTest, ReportsASignalledExitFirst) {
+  // Both end about 100 ms after the start; one poll every 400 ms finds them together.
+  auto launcher = Make(Script("sleep 0.1\nif [ \"$6\" = 0 ]; then exit 1; fi\nkill -9 $$"),
+                       milliseconds(2000), milliseconds(400));
+  ASSERT_TRUE(launcher->Launch(testing::ValidJobSpec("job", 2, "local")).ok());
+  ASSERT_TRUE(testing::WaitFor([&] { return Exits().size() == 2; }));
+  EXPECT_EQ(Exits()[0].signal, SIGKILL) << Exits()[0].Describe();
+  EXPECT_EQ(Exits()[1].exit_code, 1) << Exits()[1].Describe();
 }
 
 // A worker of an earlier coordinator: started here by the test (so the test reaps it), adopted

@@ -134,6 +134,23 @@ TEST_F(RestartPolicyTest, DivergenceFailsWithoutRestart) {
   EXPECT_FALSE(IsFinalWorkerError("UNAVAILABLE: connection reset"));
 }
 
+// Without restarts left, a peer's lost-peer error still does not name the failure: the exits
+// do (the killed rank's comes first). External jobs fail on a reported error at once.
+TEST_F(RestartPolicyTest, ExitsNameTheFailureOfALocalJob) {
+  ASSERT_TRUE(jobs_->Launch(Local("a", 0)).ok());
+  ASSERT_TRUE(jobs_->Report(Report("a", 0, true, "UNAVAILABLE: gloo: Connection reset")).ok());
+  EXPECT_FALSE(JobManager::IsTerminal(Get("a").state()));
+  jobs_->OnWorkerExit(Killed("a", 1));
+  EXPECT_EQ(Get("a").state(), v1::FAILED);
+  EXPECT_EQ(Get("a").reason(), "worker rank 1 was killed by signal 9 (Killed)");
+
+  ASSERT_TRUE(jobs_->Launch(testing::ValidJobSpec("ext")).ok());
+  auto stop = jobs_->Report(Report("ext", 1, true, "UNAVAILABLE: gloo: Connection reset"));
+  EXPECT_TRUE(*stop);
+  EXPECT_EQ(Get("ext").state(), v1::FAILED);
+  EXPECT_EQ(Get("ext").reason(), "rank 1 reported an error: UNAVAILABLE: gloo: Connection reset");
+}
+
 TEST_F(RestartPolicyTest, CleanExitBeforeFinishingIsAFailure) {
   ASSERT_TRUE(jobs_->Launch(Local("a", 1)).ok());
   jobs_->OnWorkerExit(Exited("a", 0, 0));
