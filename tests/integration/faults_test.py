@@ -20,6 +20,7 @@ Usage: faults_test.py BIN_DIR   (small Fashion-MNIST subsets, the mlp model, one
 """
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -30,6 +31,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 
 BIN = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("CYCLR_BIN_DIR", "build/bin")
 TRAIN = ["--model", "mlp", "--dataset", "fashion-mnist", "--test-limit", "500",
@@ -58,6 +60,7 @@ class Coordinator:
     def __init__(self, tmp, heartbeat_ms=5000):
         self.tmp, self.heartbeat_ms = tmp, heartbeat_ms
         self.addr = f"127.0.0.1:{free_port()}"
+        self.metrics_port = free_port()
         self.state = os.path.join(tmp, "state.db")
         self.work = os.path.join(tmp, "work")
         self.log = open(os.path.join(tmp, "coordinator.log"), "a")
@@ -66,7 +69,8 @@ class Coordinator:
 
     def start(self):
         self.proc = subprocess.Popen(
-            [f"{BIN}/cyclr-coordinator", "--listen", self.addr, "--metrics", "",
+            [f"{BIN}/cyclr-coordinator", "--listen", self.addr,
+             "--metrics", f"127.0.0.1:{self.metrics_port}",
              "--state", self.state, "--work-dir", self.work,
              "--heartbeat-timeout-ms", str(self.heartbeat_ms), "--stop-grace-ms", "2000"],
             stdout=self.log, stderr=subprocess.STDOUT)
@@ -83,6 +87,13 @@ class Coordinator:
         if check and r.returncode != 0:
             raise AssertionError(f"cyclrctl {' '.join(args)} failed: {r.stderr.strip()}")
         return r
+
+    def metric(self, name, job):
+        """The value of `name`{job=...} on /metrics, or None."""
+        text = urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics",
+                                      timeout=5).read().decode()
+        m = re.search(rf'^{name}{{job="{job}"}} (\S+)$', text, re.M)
+        return float(m.group(1)) if m else None
 
     def job(self, name):
         return json.loads(self.ctl("jobs", "get", name, "--output", "json").stdout)
@@ -207,6 +218,8 @@ def case_worker_killed(tmp):
             assert worst <= 1e-6, f"{name}: parameters differ from the uninterrupted run by {worst}"
             print(f"  {name}: max |param - uninterrupted| = {worst:g}")
         assert_ranks_agree(os.path.join(c.work, "jobs", "killed"), 256, killed_rank=1)
+        assert c.metric("cyclr_worker_restarts_total", "killed") == 1.0
+        assert c.metric("cyclr_worker_restarts_total", "clean") in (None, 0.0)
     finally:
         c.close()
 
