@@ -50,7 +50,9 @@ def run_all(a, log):
             out = control_bench.run(reps=reps if a.quick or a.reps else 5,
                                     steps=100 if a.quick else 300, log=log)
         elif part == "capacity":
-            out = capacity_bench.run(duration_s=5 if a.quick else 20, log=log)
+            out = {f"{ch} connections": capacity_bench.run(
+                duration_s=5 if a.quick else (20 if ch == 16 else 10), channels=ch, log=log)
+                for ch in (16, 1000)}
         else:
             epochs = a.tta_epochs or (2 if a.quick else 8)
             plot = (os.path.join(a.out, "performance_tta.svg") if a.quick
@@ -80,16 +82,18 @@ def table(res):
                     f"coordinated {r['coordinated_median']:.0f} samples/s/rank: overhead median "
                     f"{100 * r['overhead_median']:+.2f}% | <= 1% | "
                     f"{'yes' if r['overhead_median'] <= 0.01 else 'no'} |")
-    if "capacity" in p:
-        r = p["capacity"]
-        rows.append(f"| coordinator capacity ({r['workers']} workers x {r['rate_hz']} Hz, "
+    for r in p.get("capacity", {}).values():
+        rows.append(f"| coordinator capacity ({r['workers']} workers x {r['rate_hz']} Hz over "
+                    f"{r['channels']} connections, "
                     f"{r['watchers']} watchers, {r['duration_s']} s) | "
                     f"{r.get('report_rps', 0):.0f} reports/s, p50 {r.get('report_p50_ms', 0):.2f} ms, "
                     f"p99 {r.get('report_p99_ms', 0):.2f} ms, errors {r.get('report_errors', 0):.0f}; "
                     f"CPU {r.get('coordinator_cpu_pct', 0):.0f}% of a core, RSS "
                     f"{r.get('coordinator_rss_mib', 0):.0f} MiB; revision to all watchers median "
                     f"{r.get('update_all_seen_median_ms', 0):.1f} ms (max "
-                    f"{r.get('update_all_seen_max_ms', 0):.1f}) | p99 < 10 ms | "
+                    f"{r.get('update_all_seen_max_ms', 0):.1f}), UpdateSchedule median "
+                    f"{r.get('update_rpc_median_ms', 0):.1f} ms, failed updates "
+                    f"{r.get('update_failures', 0):.0f}/5 | p99 < 10 ms | "
                     f"{'yes' if r.get('report_p99_ms', 1e9) < 10 else 'no'} |")
     if "tta" in p:
         rows += tta_rows(p["tta"])

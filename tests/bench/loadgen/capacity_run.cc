@@ -104,7 +104,7 @@ Status CapacityRun::RegisterWorkers() {
   return Status::Ok();
 }
 
-StatusOr<UpdateTiming> CapacityRun::UpdateOnce(const std::string& job, int index,
+UpdateTiming CapacityRun::UpdateOnce(const std::string& job, int index,
                                                WatchFleet* fleet) {
   v1::UpdateScheduleRequest req;
   req.set_job(job);
@@ -115,13 +115,18 @@ StatusOr<UpdateTiming> CapacityRun::UpdateOnce(const std::string& job, int index
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   v1::Revision rev;
   const auto issued = Clock::now();
-  CYCLR_RETURN_IF_ERROR(Check(schedules_[0]->UpdateSchedule(&ctx, req, &rev), "update " + job));
+  Status st = Check(schedules_[0]->UpdateSchedule(&ctx, req, &rev), "update " + job);
   UpdateTiming t;
   t.rpc_ms = Ms(Clock::now() - issued);
+  if (!st.ok()) {
+    t.error = st.ToString();
+    return t;
+  }
   auto arrivals = fleet->WaitForVersion(job, rev.version(), std::chrono::seconds(10));
   if (arrivals.empty()) {
-    return Status::DeadlineExceeded("revision " + std::to_string(rev.version()) + " of " + job +
-                                    " did not reach every watcher within 10 s");
+    t.error = "revision " + std::to_string(rev.version()) + " of " + job +
+              " did not reach every watcher within 10 s";
+    return t;
   }
   t.all_seen_ms = Ms(*std::max_element(arrivals.begin(), arrivals.end()) - issued);
   t.first_seen_ms = Ms(*std::min_element(arrivals.begin(), arrivals.end()) - issued);
@@ -175,8 +180,7 @@ StatusOr<CapacityResult> CapacityRun::MeasureWindow(ReportDriver* driver,
   const auto start = Clock::now();
   for (int u = 0; u < options_.updates; ++u) {
     std::this_thread::sleep_until(start + options_.duration * (u + 1) / (options_.updates + 1));
-    CYCLR_ASSIGN_OR_RETURN(UpdateTiming t, UpdateOnce(watched[u % watched.size()], u, fleet));
-    result.updates.push_back(t);
+    result.updates.push_back(UpdateOnce(watched[u % watched.size()], u, fleet));
   }
   std::this_thread::sleep_until(start + options_.duration);
   result.window_s = Ms(Clock::now() - start) / 1e3;

@@ -44,6 +44,7 @@ struct UpdateTiming {
   double rpc_ms = 0;        // UpdateSchedule round trip (includes the durable write)
   double all_seen_ms = 0;   // from issuing the RPC until the last watcher had the revision
   double first_seen_ms = 0;
+  std::string error;        // non-empty: the update failed or did not reach every watcher
 };
 
 struct CapacityResult {
@@ -69,7 +70,8 @@ class CapacityRun {
  private:
   Status LaunchJobs();
   Status RegisterWorkers();
-  StatusOr<UpdateTiming> UpdateOnce(const std::string& job, int index, WatchFleet* fleet);
+  // Never fails the run: a failed or slow update is recorded in UpdateTiming::error.
+  UpdateTiming UpdateOnce(const std::string& job, int index, WatchFleet* fleet);
   // The measured part: after warm-up, with reports flowing and watchers connected.
   StatusOr<CapacityResult> MeasureWindow(ReportDriver* driver, LatencyRecorder* recorder,
                                          WatchFleet* fleet, const std::vector<std::string>& watched);

@@ -28,7 +28,13 @@ void PrintResult(const cyclr::bench::CapacityOptions& o, const CapacityResult& r
   std::printf("latency ms: p50 %.3f p90 %.3f p99 %.3f p99.9 %.3f max %.3f mean %.3f\n", l.p50_ms,
               l.p90_ms, l.p99_ms, l.p999_ms, l.max_ms, l.mean_ms);
   std::vector<double> rpc, seen;
+  int failed = 0;
   for (const auto& u : r.updates) {
+    if (!u.error.empty()) {
+      ++failed;
+      std::printf("update: FAILED after %.2f ms: %s\n", u.rpc_ms, u.error.c_str());
+      continue;
+    }
     rpc.push_back(u.rpc_ms);
     seen.push_back(u.all_seen_ms);
     std::printf("update: rpc %.2f ms, first watcher %.2f ms, all watchers %.2f ms\n", u.rpc_ms,
@@ -46,9 +52,10 @@ void PrintResult(const cyclr::bench::CapacityOptions& o, const CapacityResult& r
               r.completed_rps, static_cast<long long>(l.errors), l.p50_ms, l.p99_ms, l.max_ms);
   std::printf("RESULT update_rpc_median_ms %.2f\nRESULT update_all_seen_median_ms %.2f\n"
               "RESULT update_all_seen_max_ms %.2f\nRESULT coordinator_cpu_pct %.1f\n"
-              "RESULT coordinator_rss_mib %.1f\nRESULT loadgen_cpu_pct %.1f\n",
+              "RESULT coordinator_rss_mib %.1f\nRESULT loadgen_cpu_pct %.1f\n"
+              "RESULT update_failures %d\n",
               Quantile(rpc, 0.5), Quantile(seen, 0.5), seen.empty() ? 0 : seen.back(),
-              r.coordinator_cpu_pct, r.coordinator_end.rss_kb / 1024.0, r.loadgen_cpu_pct);
+              r.coordinator_cpu_pct, r.coordinator_end.rss_kb / 1024.0, r.loadgen_cpu_pct, failed);
 }
 
 }  // namespace

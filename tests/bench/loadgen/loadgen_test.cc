@@ -85,6 +85,7 @@ TEST(CapacityRunTest, ShortRunAgainstInProcessCoordinator) {
   EXPECT_LE(r->reports.p50_ms, r->reports.p99_ms);
   ASSERT_EQ(r->updates.size(), 2u);
   for (const auto& u : r->updates) {
+    EXPECT_EQ(u.error, "");
     EXPECT_GT(u.rpc_ms, 0.0);
     EXPECT_GE(u.all_seen_ms, u.first_seen_ms);
   }
