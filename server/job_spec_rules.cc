@@ -69,20 +69,18 @@ Status CheckFaultTolerance(const v1::JobSpec& s) {
   CYCLR_RETURN_IF_ERROR(AtLeast("checkpoint_keep", s.checkpoint_keep(), 0));
   CYCLR_RETURN_IF_ERROR(AtLeast("max_restarts", s.max_restarts(), 0));
   CYCLR_RETURN_IF_ERROR(OneOf("divergence_policy", s.divergence_policy(), {"fail", "rollback"}));
-  if (s.divergence_policy() == "rollback") {
-    // Workers only implement "fail" (every rank stops at the diverging step); accepting
-    // "rollback" would promise a recovery that never happens.
+  if (s.divergence_policy() == "rollback" && s.checkpoint_dir().empty()) {
     return Status::InvalidArgument(
-        "divergence_policy (\"rollback\") is not implemented yet; use \"fail\"");
+        "divergence_policy (\"rollback\") needs checkpoint_dir: it rolls back to a checkpoint");
   }
   if (s.divergence_factor() != 0.0 && !(s.divergence_factor() > 1.0)) {
     return Status::InvalidArgument("divergence_factor (" + Num(s.divergence_factor()) +
                                    ") must be > 1 (or 0 for the default 10)");
   }
   if (s.rollback_lr_factor() != 0.0 &&
-      !(s.rollback_lr_factor() > 0.0 && s.rollback_lr_factor() <= 1.0)) {
+      !(s.rollback_lr_factor() > 0.0 && s.rollback_lr_factor() < 1.0)) {
     return Status::InvalidArgument("rollback_lr_factor (" + Num(s.rollback_lr_factor()) +
-                                   ") must be in (0, 1] (or 0 for the default 0.5)");
+                                   ") must be in (0, 1) (or 0 for the default 0.5)");
   }
   return Status::Ok();
 }

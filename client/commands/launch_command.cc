@@ -37,7 +37,7 @@ std::map<std::string, std::string> JobHelp() {
       {"checkpoint_keep", "newest N checkpoints kept (0 = 3)"},
       {"resume_from", "a checkpoint file to start from"},
       {"max_restarts", "worker-group restarts before the job fails"},
-      {"divergence_policy", "fail (rollback is not implemented yet)"},
+      {"divergence_policy", "fail | rollback (to the last checkpoint, with a lowered peak LR)"},
       {"divergence_factor", "loss above factor x its running minimum diverges (0 = 10)"},
       {"rollback_lr_factor", "rollback multiplies max_lr by this (0 = 0.5)"},
   };

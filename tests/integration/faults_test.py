@@ -401,6 +401,34 @@ def case_divergence(tmp):
         c.close()
 
 
+def case_divergence_rollback(tmp):
+    """Policy rollback: the ranks reload the checkpoint from before the loss rose, rank 0 appends
+    a revision with the peak LR lowered (through the real coordinator), and the job goes on."""
+    c = Coordinator(tmp)
+    try:
+        launch(c, "phoenix", "--train-limit", "4096", "--epochs", "1", "--policy", "constant",
+               "--base-lr", "0.05", "--checkpoint-dir", os.path.join(tmp, "ckpt"),
+               "--checkpoint-every", "10", "--divergence-policy", "rollback",
+               "--rollback-lr-factor", "0.00001")
+        # From step 40 an absurd LR: the loss explodes and the job must recover by itself.
+        c.ctl("schedule", "set", "phoenix", "--policy", "constant", "--base-lr", "10000",
+              "--at-step", "40", "--reason", "too hot")
+        job = c.wait_end("phoenix", 90)
+        assert job["state"] == "SUCCEEDED", job
+        revs = c.revisions("phoenix")
+        assert len(revs) == 3, revs
+        rb = revs[2]
+        assert rb["author"] == "cyclr-worker", rb
+        assert "loss diverged at step" in rb["reason"] and "rolled back" in rb["reason"], rb
+        assert abs(rb["spec"]["base_lr"] - 0.1) < 1e-12, rb["spec"]
+        logdir = os.path.join(tmp, "work", "jobs", "phoenix")
+        rows = [lr_rows(logdir, r) for r in (0, 1)]
+        assert [x[:4] for x in rows[0]] == [x[:4] for x in rows[1]], "ranks applied different LRs"
+        print(f"  SUCCEEDED after a rollback: {rb['reason'][:110]}")
+    finally:
+        c.close()
+
+
 # --- e. durability --------------------------------------------------------------------------
 def case_durable_updates(tmp):
     c = Coordinator(tmp)
@@ -432,6 +460,7 @@ CASES = [("a worker killed mid-epoch", case_worker_killed),
          ("b coordinator killed after acknowledged updates", case_coordinator_killed),
          ("c partition of rank 1", case_partition),
          ("d divergence", case_divergence),
+         ("f divergence with rollback", case_divergence_rollback),
          ("e acknowledged updates survive SIGKILL", case_durable_updates)]
 
 

@@ -62,6 +62,15 @@ StatusOr<std::string> NewestCheckpoint(const std::string& dir) {
   return all.back();
 }
 
+StatusOr<std::string> CheckpointAtOrBefore(const std::string& dir, int64_t step) {
+  std::vector<std::string> all = ListCheckpoints(dir);
+  for (auto it = all.rbegin(); it != all.rend(); ++it) {
+    // ckpt-<12 digits>.pt
+    if (std::stoll(fs::path(*it).filename().string().substr(5, 12)) <= step) return *it;
+  }
+  return Status::NotFound("no checkpoint in " + dir + " at or before step " + std::to_string(step));
+}
+
 StatusOr<std::string> SaveCheckpoint(const std::string& dir, const CheckpointMeta& meta,
                                      torch::nn::Module& model,
                                      const torch::optim::Optimizer& optimizer, int keep) {

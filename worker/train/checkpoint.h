@@ -35,6 +35,8 @@ StatusOr<std::string> SaveCheckpoint(const std::string& dir, const CheckpointMet
 // The newest complete checkpoint in `dir` (NOT_FOUND if there is none; temporary files of an
 // interrupted write are ignored).
 StatusOr<std::string> NewestCheckpoint(const std::string& dir);
+// The newest complete checkpoint in `dir` written at or before `step` (NOT_FOUND if none).
+StatusOr<std::string> CheckpointAtOrBefore(const std::string& dir, int64_t step);
 // All complete checkpoints in `dir`, oldest first.
 std::vector<std::string> ListCheckpoints(const std::string& dir);
 

@@ -16,12 +16,10 @@ bool DivergenceGuard::Observe(double loss) {
     return false;
   }
   ema_ = seen_ == 0 ? loss : beta_ * ema_ + (1 - beta_) * loss;
+  at_best_ = seen_ == 0 || ema_ < min_ema_;
+  if (at_best_) min_ema_ = ema_;
   ++seen_;
-  if (seen_ <= warmup_steps_) {
-    min_ema_ = ema_;
-    return true;
-  }
-  if (ema_ < min_ema_) min_ema_ = ema_;
+  if (seen_ <= warmup_steps_) return true;
   if (ema_ > factor_ * min_ema_) {
     std::snprintf(buf, sizeof buf, "loss average %.4g exceeds %g x its minimum %.4g", ema_, factor_,
                   min_ema_);

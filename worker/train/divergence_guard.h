@@ -17,15 +17,18 @@ class DivergenceGuard {
   // Feeds one step's loss; returns false when it diverged. Explain() then says why.
   bool Observe(double loss);
   const std::string& Explain() const { return why_; }
+  // Whether the last Observe() set a new lowest moving average (the model was at its best).
+  bool at_best() const { return at_best_; }
 
  private:
-  const double factor_;
-  const int64_t warmup_steps_;
-  const double beta_;
+  double factor_;  // not const: a rollback replaces the guard with a fresh one
+  int64_t warmup_steps_;
+  double beta_;
   int64_t seen_ = 0;
   double ema_ = 0;
   double min_ema_ = 0;
   std::string why_;
+  bool at_best_ = false;
 };
 
 }  // namespace cyclr

@@ -28,7 +28,7 @@ namespace cyclr {
 struct ProgressReporterOptions {
   std::chrono::milliseconds period{200};
   std::chrono::milliseconds rpc_deadline{2000};
-  std::chrono::milliseconds max_backoff{5000};
+  std::chrono::milliseconds max_backoff{1000};
   size_t max_buffered_steps = 10000;
 };
 

@@ -23,7 +23,7 @@ class TimelineWatcher {
   // `agreement` must outlive the watcher.
   TimelineWatcher(std::shared_ptr<grpc::Channel> channel, std::string job,
                   ScheduleAgreement* agreement,
-                  std::chrono::milliseconds max_backoff = std::chrono::milliseconds(5000));
+                  std::chrono::milliseconds max_backoff = std::chrono::milliseconds(1000));
   ~TimelineWatcher();  // Cancels the stream and joins.
 
   void Start();

@@ -129,6 +129,9 @@ Status Trainer::MaybeResume() {
 
 Status Trainer::Checkpoint(int64_t epoch, int64_t step_in_epoch) {
   const v1::JobSpec& spec = options_.spec;
+  // Each rank's log reaches the disk with each checkpoint, so a killed rank keeps the rows that
+  // the checkpoint it resumes from covers.
+  lr_log_.flush();
   if (spec.checkpoint_dir().empty() || options_.rank != 0) return Status::Ok();
   CheckpointMeta meta;
   meta.step = step_;
@@ -153,6 +156,7 @@ Status Trainer::Step(int64_t epoch, const torch::Tensor& idx, TrainResult* resul
   // issue order on every rank, so it never crosses the gradient buckets.
   int64_t agreed[3] = {agreement_->held_version(), reporter_ && reporter_->stop_requested() ? 0 : 1,
                        guard_.Observe(loss_value) ? 1 : 0};
+  if (guard_.at_best()) best_step_ = step_;
   auto agree_work = comm_->AllReduce(agreed, 3, DataType::kInt64, ReduceOp::kMin);
   loss.backward();
   CYCLR_RETURN_IF_ERROR(reducer_->FinishBackward());
@@ -163,9 +167,13 @@ Status Trainer::Step(int64_t epoch, const torch::Tensor& idx, TrainResult* resul
   }
   if (agreed[2] == 0) {
     // Every rank stops here, before the optimizer applies a diverged gradient.
-    return Status::Aborted("loss diverged at step " + std::to_string(step_) + " (" +
-                           (guard_.Explain().empty() ? "on another rank" : "rank " +
-                           std::to_string(options_.rank) + ": " + guard_.Explain()) + ")");
+    divergence_reason_ = "loss diverged at step " + std::to_string(step_) + " (" +
+                         (guard_.Explain().empty() ? "on another rank"
+                                                   : "rank " + std::to_string(options_.rank) +
+                                                         ": " + guard_.Explain()) + ")";
+    if (spec.divergence_policy() != "rollback") return Status::Aborted(divergence_reason_);
+    rollback_pending_ = true;
+    return Status::Ok();
   }
   std::vector<AppliedVersion> newly;
   TimelinePoint point = agreement_->Resolve(step_, agreed[0], &newly);
@@ -210,7 +218,7 @@ Status Trainer::TrainEpoch(int64_t epoch, TrainResult* result) {
     }
     torch::Tensor idx = index.slice(0, i * spec.batch_size(), (i + 1) * spec.batch_size());
     CYCLR_RETURN_IF_ERROR(Step(epoch, idx, result));
-    if (result->stopped) break;
+    if (result->stopped || rollback_pending_) break;
     ++step_;
     ++steps_this_run_;
     if (spec.checkpoint_every() > 0 && step_ % spec.checkpoint_every() == 0) {
@@ -257,31 +265,90 @@ Status Trainer::WriteParameters() const {
   return Status::Ok();
 }
 
+Status Trainer::EndEpoch(int64_t epoch, TrainResult* result) {
+  CYCLR_ASSIGN_OR_RETURN(auto eval, Evaluate());
+  result->test_accuracy = eval.first;
+  if (reporter_) {
+    v1::EpochReport r;
+    r.set_epoch(static_cast<int32_t>(epoch));
+    r.set_step(step_);
+    r.set_test_accuracy(eval.first);
+    r.set_test_loss(eval.second);
+    reporter_->AddEpoch(r);
+  }
+  if (!options_.quiet) {
+    std::printf("rank %d epoch %lld/%d step %lld loss %.4f test accuracy %.4f\n", options_.rank,
+                static_cast<long long>(epoch + 1), options_.spec.epochs(),
+                static_cast<long long>(step_), result->final_loss, eval.first);
+    std::fflush(stdout);
+  }
+  return Status::Ok();
+}
+
+Status Trainer::Rollback() {
+  const v1::JobSpec& spec = options_.spec;
+  rollback_pending_ = false;
+  if (++rollbacks_ > kMaxRollbacks) {
+    return Status::Aborted(divergence_reason_ + "; still diverging after " +
+                           std::to_string(kMaxRollbacks) + " rollbacks");
+  }
+  // The newest checkpoint from before the loss started to rise: later ones may hold a model
+  // already damaged by the steps that led to the divergence. (Each rank judged its own loss, so
+  // best_step_ may differ; the MIN makes the choice common.)
+  int64_t before = best_step_;
+  CYCLR_RETURN_IF_ERROR(
+      comm_->AllReduce(&before, 1, DataType::kInt64, ReduceOp::kMin)->Wait(options_.collective_timeout));
+  StatusOr<std::string> path = spec.checkpoint_dir().empty()
+                                   ? StatusOr<std::string>(Status::NotFound("no checkpoint_dir"))
+                                   : CheckpointAtOrBefore(spec.checkpoint_dir(), before);
+  if (!path.ok()) return Status::Aborted(divergence_reason_ + "; no checkpoint to roll back to");
+  CYCLR_ASSIGN_OR_RETURN(CheckpointMeta meta, LoadCheckpoint(*path, *model_, *optimizer_));
+  const double factor = spec.rollback_lr_factor() > 0 ? spec.rollback_lr_factor() : 0.5;
+  const Timeline& applied = agreement_->applied();
+  ScheduleSpec lowered = LoweredSpec(applied.revision(applied.At(step_).version).spec, factor);
+  char why[96];
+  std::snprintf(why, sizeof why, "; rolled back to the checkpoint of step %lld, peak LR x%g",
+                static_cast<long long>(meta.step), factor);
+  int64_t mine = 0;
+  if (options_.rank == 0 && options_.request_revision) {
+    StatusOr<int64_t> v = options_.request_revision(lowered, step_, divergence_reason_ + why);
+    if (v.ok()) mine = *v;
+    if (!v.ok()) std::fprintf(stderr, "rollback revision: %s\n", v.status().ToString().c_str());
+  }
+  StatusOr<int64_t> version = ShareVersion(comm_, mine, options_.collective_timeout);
+  if (!version.ok()) return Status::Aborted(divergence_reason_ + "; " + version.status().message());
+  CYCLR_RETURN_IF_ERROR(
+      WaitUntilAllHold(comm_, *agreement_, *version, options_.rollback_timeout)
+          .WithContext(divergence_reason_));
+  start_epoch_ = meta.epoch;
+  start_step_in_epoch_ = meta.step_in_epoch;
+  guard_ = DivergenceGuard(spec.divergence_factor());
+  best_step_ = meta.step;
+  if (!options_.quiet) {
+    std::printf("rank %d %s%s; revision %lld from step %lld\n", options_.rank,
+                divergence_reason_.c_str(), why, static_cast<long long>(*version),
+                static_cast<long long>(step_));
+  }
+  return Status::Ok();
+}
+
 StatusOr<TrainResult> Trainer::Run() {
   CYCLR_RETURN_IF_ERROR(Setup());
   TrainResult result;
   const v1::JobSpec& spec = options_.spec;
   auto start = Clock::now();
   report_start_ = start;
-  for (int64_t epoch = start_epoch_; epoch < spec.epochs() && !result.stopped; ++epoch) {
+  int64_t epoch = start_epoch_;
+  while (epoch < spec.epochs() && !result.stopped) {
     CYCLR_RETURN_IF_ERROR(TrainEpoch(epoch, &result));
+    if (rollback_pending_) {
+      CYCLR_RETURN_IF_ERROR(Rollback());
+      epoch = start_epoch_;
+      continue;
+    }
     if (result.stopped) break;
-    CYCLR_ASSIGN_OR_RETURN(auto eval, Evaluate());
-    result.test_accuracy = eval.first;
-    if (reporter_) {
-      v1::EpochReport r;
-      r.set_epoch(static_cast<int32_t>(epoch));
-      r.set_step(step_);
-      r.set_test_accuracy(eval.first);
-      r.set_test_loss(eval.second);
-      reporter_->AddEpoch(r);
-    }
-    if (!options_.quiet) {
-      std::printf("rank %d epoch %lld/%d step %lld loss %.4f test accuracy %.4f\n", options_.rank,
-                  static_cast<long long>(epoch + 1), spec.epochs(), static_cast<long long>(step_),
-                  result.final_loss, eval.first);
-      std::fflush(stdout);
-    }
+    CYCLR_RETURN_IF_ERROR(EndEpoch(epoch, &result));
+    ++epoch;
   }
   result.steps = step_;
   result.samples_per_second =

@@ -11,6 +11,10 @@
 // With spec.checkpoint_dir set, rank 0 writes a checkpoint every spec.checkpoint_every steps and
 // at the end, and Run() first resumes from the newest one there (or from spec.resume_from).
 //
+// On a diverged loss (agreed by all ranks) the job fails, or with divergence_policy "rollback" the
+// ranks reload the newest checkpoint and go on with a lowered peak LR (rollback.h), at most
+// kMaxRollbacks times.
+//
 // Outputs in `log_dir` (when set): lr-rank-<r>.csv (step,lr,momentum,version,loss: the values
 // this rank applied) and, at the end, params-rank-<r>.bin (all parameters as raw float32, to
 // check that ranks agree).
@@ -30,9 +34,12 @@
 #include "worker/train/dataset.h"
 #include "worker/train/divergence_guard.h"
 #include "worker/train/progress_reporter.h"
+#include "worker/train/rollback.h"
 #include "worker/train/schedule_agreement.h"
 
 namespace cyclr {
+
+inline constexpr int kMaxRollbacks = 3;
 
 struct TrainerOptions {
   v1::JobSpec spec;
@@ -44,6 +51,10 @@ struct TrainerOptions {
   // Fault injection for tests: fail with ABORTED after this many steps of this run (0 = never),
   // as a crash would, without writing a final checkpoint.
   int64_t crash_after_steps = 0;
+  // The `rollback` divergence policy: how rank 0 appends the lowered revision (the coordinator's
+  // UpdateSchedule in production), and how long all ranks wait to hold it.
+  RevisionRequester request_revision;
+  std::chrono::milliseconds rollback_timeout{60000};
 };
 
 struct TrainResult {
@@ -76,6 +87,10 @@ class Trainer {
   Status WriteParameters() const;
   // Resumes from spec.resume_from, else from the newest checkpoint in spec.checkpoint_dir.
   Status MaybeResume();
+  // Epoch end: evaluation, report, progress line.
+  Status EndEpoch(int64_t epoch, TrainResult* result);
+  // The rollback divergence policy (see rollback.h).
+  Status Rollback();
   // Rank 0 writes a checkpoint of the state after `step_` steps.
   Status Checkpoint(int64_t epoch, int64_t step_in_epoch);
   void LogStep(int64_t step, const TimelinePoint& point, double loss);
@@ -97,6 +112,10 @@ class Trainer {
   int64_t start_step_in_epoch_ = 0;
   int64_t steps_this_run_ = 0;
   DivergenceGuard guard_;
+  bool rollback_pending_ = false;  // the ranks agreed the loss diverged (policy rollback)
+  std::string divergence_reason_;
+  int rollbacks_ = 0;
+  int64_t best_step_ = 0;  // steps completed when the loss average was lowest (rollback target)
   std::chrono::steady_clock::time_point report_start_;
   int64_t report_samples_ = 0;
   std::ofstream lr_log_;

@@ -77,10 +77,42 @@ int DefaultThreads(const v1::JobSpec& spec, int world_size) {
   return std::max(1, cores / std::max(1, local));
 }
 
+// Rank 0's way to append a rollback revision: UpdateSchedule, retried while the coordinator is
+// unreachable, for at most `patience`.
+RevisionRequester CoordinatorRequester(std::shared_ptr<grpc::Channel> channel, std::string job,
+                                       std::chrono::milliseconds patience) {
+  auto stub = std::shared_ptr<v1::ScheduleService::Stub>(v1::ScheduleService::NewStub(channel));
+  return [stub, job, patience](const ScheduleSpec& spec, int64_t effective_step,
+                               const std::string& reason) -> StatusOr<int64_t> {
+    v1::UpdateScheduleRequest req;
+    req.set_job(job);
+    *req.mutable_spec() = ToProto(spec);
+    req.set_effective_step(effective_step);
+    req.set_phase(v1::PHASE_MODE_CONTINUE);
+    req.set_author("cyclr-worker");
+    req.set_reason(reason);
+    const auto until = std::chrono::steady_clock::now() + patience;
+    for (auto backoff = std::chrono::milliseconds(100);; backoff *= 2) {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+      v1::Revision rev;
+      grpc::Status st = stub->UpdateSchedule(&ctx, req, &rev);
+      if (st.ok()) return rev.version();
+      if (st.error_code() != grpc::StatusCode::UNAVAILABLE ||
+          std::chrono::steady_clock::now() + backoff > until) {
+        return FromGrpc(st).WithContext("append the rollback revision");
+      }
+      std::this_thread::sleep_for(std::min(backoff, std::chrono::milliseconds(2000)));
+    }
+  };
+}
+
 // Trains with `comm` and prints the rank's summary line.
 Status Train(const v1::JobSpec& spec, int rank, int world, const std::string& log_dir,
-             Communicator* comm, ScheduleAgreement* agreement, ProgressReporter* reporter) {
+             Communicator* comm, ScheduleAgreement* agreement, ProgressReporter* reporter,
+             RevisionRequester requester = nullptr) {
   TrainerOptions topts;
+  topts.request_revision = std::move(requester);
   topts.spec = spec;
   topts.rank = rank;
   topts.world_size = world;
@@ -115,7 +147,14 @@ void RankFromEnvironment(WorkerRunnerOptions* o) {
 Status RunWorker(WorkerRunnerOptions o) {
   RankFromEnvironment(&o);
   if (o.job.empty()) return Status::InvalidArgument("--job is required");
-  auto channel = grpc::CreateChannel(o.coordinator, grpc::InsecureChannelCredentials());
+  // A coordinator back from a restart or a partition is noticed within a second, not after
+  // gRPC's default reconnect backoff (up to two minutes).
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  auto channel =
+      grpc::CreateCustomChannel(o.coordinator, grpc::InsecureChannelCredentials(), args);
   auto stub = v1::WorkerService::NewStub(channel);
   CYCLR_ASSIGN_OR_RETURN(v1::RegisterResponse reg, Register(stub.get(), o));
   CYCLR_ASSIGN_OR_RETURN(Timeline timeline, FromProto(reg.timeline()));
@@ -137,7 +176,8 @@ Status RunWorker(WorkerRunnerOptions o) {
       MakeCommunicator(CommOptions(reg.spec(), rank, world), store);
   Status result = comm.status();
   if (result.ok()) {
-    result = Train(reg.spec(), rank, world, o.log_dir, comm->get(), &agreement, &reporter);
+    result = Train(reg.spec(), rank, world, o.log_dir, comm->get(), &agreement, &reporter,
+                   CoordinatorRequester(channel, o.job, std::chrono::seconds(30)));
   }
   // The end is worth waiting for (the coordinator decides the job's state from it), but not
   // forever: the job's outcome is also visible from the process's exit code.

@@ -73,7 +73,7 @@ TEST(CheckpointTest, SaveLoadRoundTripAtomicAndKeepsNewest) {
 // Runs 2 ranks; returns rank 0's status.
 Status RunJob(const v1::JobSpec& spec, const Timeline& timeline, const std::string& log_dir,
               int64_t crash_after) {
-  return testing::RunRanks(2, spec, timeline, [&](int, TrainerOptions* o) {
+  return testing::RunRanks(2, spec, timeline, [&](int, TrainerOptions* o, ScheduleAgreement*) {
            o->log_dir = log_dir;
            o->crash_after_steps = crash_after;
          })[0].status();

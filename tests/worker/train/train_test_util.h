@@ -61,7 +61,7 @@ inline Timeline OneRevision(const std::map<std::string, std::string>& options) {
 }
 
 // Trains `world` ranks as threads, each with its own Gloo communicator and ScheduleAgreement
-// built from `timeline`; `adjust(rank, options)` may change each rank's TrainerOptions.
+// built from `timeline`; `adjust(rank, options, agreement)` may change each rank's options.
 // Returns each rank's result.
 template <typename Adjust>
 std::vector<StatusOr<TrainResult>> RunRanks(int world, const v1::JobSpec& spec,
@@ -87,7 +87,7 @@ std::vector<StatusOr<TrainResult>> RunRanks(int world, const v1::JobSpec& spec,
       to.world_size = world;
       to.quiet = true;
       to.collective_timeout = std::chrono::milliseconds(20000);
-      adjust(r, &to);
+      adjust(r, &to, &agreement);
       results[r] = Trainer(to, comm->get(), &agreement, nullptr).Run();
     });
   }

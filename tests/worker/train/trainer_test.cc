@@ -18,7 +18,7 @@ TEST(TrainerTest, TwoRanksLearnAgreeOnParametersAndApplyTheTimeline) {
   Timeline timeline = testing::OneRevision({{"policy", "triangular2"}, {"base_lr", "0.005"},
                                             {"max_lr", "0.05"}, {"step_size_up", "16"}});
   auto results = testing::RunRanks(2, spec, timeline,
-                                    [&](int, TrainerOptions* o) { o->log_dir = dir; });
+                                    [&](int, TrainerOptions* o, ScheduleAgreement*) { o->log_dir = dir; });
   for (int r = 0; r < 2; ++r) {
     ASSERT_TRUE(results[r].ok()) << results[r].status().ToString();
     EXPECT_EQ(results[r]->steps, 3 * (1024 / 32));
