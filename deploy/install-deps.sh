@@ -10,8 +10,9 @@ packages=(
   libgtest-dev libbenchmark-dev dataset-fashion-mnist
 )
 if [[ "${1:-}" == "--with-tests" ]]; then
-  # Reference values and the speed peer (PyTorch), and a real Prometheus for monitoring tests.
-  packages+=(python3 python3-torch prometheus curl)
+  # Reference values and the speed peer (PyTorch), a real Prometheus and a real Slurm for the
+  # monitoring and cluster tests.
+  packages+=(python3 python3-torch python3-yaml prometheus curl slurm-wlm munge)
 fi
 
 missing=()

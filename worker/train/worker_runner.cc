@@ -134,6 +134,10 @@ CommunicatorOptions CommOptions(const v1::JobSpec& spec, int rank, int world) {
   copts.world_size = world;
   // One process per GPU: the launcher's local rank picks the device (torchrun, Slurm).
   copts.cuda_device = EnvInt("LOCAL_RANK", EnvInt("SLURM_LOCALID", -1));
+  // Gloo listens on loopback unless told otherwise: workers spread over hosts by a cluster
+  // engine set CYCLR_GLOO_IFNAME (an interface) or CYCLR_GLOO_HOSTNAME (deploy/slurm does).
+  if (const char* iface = std::getenv("CYCLR_GLOO_IFNAME"); iface && *iface) copts.iface = iface;
+  if (const char* host = std::getenv("CYCLR_GLOO_HOSTNAME"); host && *host) copts.hostname = host;
   return copts;
 }
 
