@@ -261,8 +261,9 @@ def check_scripts(t):
     t.check("cyclr.sbatch parses (bash -n)", r.returncode == 0, r.stderr)
     t.check("cyclr.sbatch is executable", os.access(sb, os.X_OK))
     text = open(sb).read()
-    t.check("cyclr.sbatch runs the worker with srun", re.search(r"^srun .*cyclr-worker|^srun .*\"\$worker\"",
-                                                                 text, re.M))
+    t.check("cyclr.sbatch runs the worker with srun",
+            re.search(r'^srun .*(cyclr-worker|"\$worker"|"\$\{launch\[@\]\}")', text, re.M)
+            and re.search(r'^launch=\("\$worker"\)', text, re.M))
     df = open(os.path.join(DEPLOY, "docker/Dockerfile")).read()
     stages = re.findall(r"^FROM (\S+) AS (\S+)", df, re.M)
     t.check("Dockerfile bases on Debian 12", all(b.startswith(("debian:12", "build", "runtime"))
