@@ -5,19 +5,10 @@
 
 #include "proto/proto_convert.h"
 #include "server/job_spec_rules.h"
+#include "server/manager_util.h"
 
 namespace cyclr {
 namespace {
-
-int64_t NowUnixMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-Status UnknownJob(const std::string& name) {
-  return Status::NotFound("job \"" + name + "\" not found");
-}
 
 // The latest (highest step) of a batch of step reports; reports may arrive in any order.
 const v1::StepReport* Latest(const v1::ReportProgressRequest& r) {

@@ -2,18 +2,10 @@
 
 #include <algorithm>
 
+#include "server/manager_util.h"
+
 namespace cyclr {
 namespace {
-
-int64_t NowUnixMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-Status UnknownJob(const std::string& job) {
-  return Status::NotFound("job \"" + job + "\" not found");
-}
 
 Status CheckPreviewRange(int64_t start, int64_t steps) {
   if (start < 0) {
