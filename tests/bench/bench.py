@@ -81,7 +81,7 @@ def table(res):
                     f"{len(r['runs'])} pairs) | standalone {r['standalone_median']:.0f}, "
                     f"coordinated {r['coordinated_median']:.0f} samples/s/rank: overhead median "
                     f"{100 * r['overhead_median']:+.2f}% | <= 1% | "
-                    f"{'yes' if r['overhead_median'] <= 0.01 else 'no'} |")
+                    f"{_overhead_met(r['overhead_median'])} |")
     for r in p.get("capacity", {}).values():
         rows.append(f"| coordinator capacity ({r['workers']} workers x {r['rate_hz']} Hz over "
                     f"{r['channels']} connections, "
@@ -98,6 +98,13 @@ def table(res):
     if "tta" in p:
         rows += tta_rows(p["tta"])
     return "\n".join(rows)
+
+
+def _overhead_met(overhead):
+    # A coordinated run faster than a standalone one beyond 1 % is noise, not a pass.
+    if abs(overhead) <= 0.01:
+        return "yes"
+    return "no" if overhead > 0 else "unresolved (faster than standalone: noise)"
 
 
 def tta_rows(r):
