@@ -9,14 +9,14 @@ std::vector<std::vector<size_t>> AssignBuckets(const std::vector<size_t>& param_
   std::vector<size_t> current;
   size_t current_bytes = 0;
   for (size_t k = param_bytes.size(); k-- > 0;) {
+    current.push_back(k);
+    current_bytes += param_bytes[k];
     const size_t cap = buckets.empty() ? first_bucket_cap_bytes : bucket_cap_bytes;
-    if (!current.empty() && current_bytes + param_bytes[k] > cap) {
+    if (current_bytes >= cap) {  // closed once it reaches the cap, as DDP does
       buckets.push_back(std::move(current));
       current.clear();
       current_bytes = 0;
     }
-    current.push_back(k);
-    current_bytes += param_bytes[k];
   }
   if (!current.empty()) buckets.push_back(std::move(current));
   return buckets;

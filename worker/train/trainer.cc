@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "proto/proto_convert.h"
+#include "worker/train/batch_prefetcher.h"
 #include "worker/train/checkpoint.h"
 #include "worker/train/model_factory.h"
 #include "worker/train/optimizer_factory.h"
@@ -143,13 +144,12 @@ Status Trainer::Checkpoint(int64_t epoch, int64_t step_in_epoch) {
   return SaveCheckpoint(spec.checkpoint_dir(), meta, *model_, *optimizer_, keep).status();
 }
 
-Status Trainer::Step(int64_t epoch, const torch::Tensor& idx, TrainResult* result) {
+Status Trainer::Step(int64_t epoch, const Batch& batch, TrainResult* result) {
   const v1::JobSpec& spec = options_.spec;
   auto t0 = Clock::now();
-  torch::Tensor x = train_.images.index_select(0, idx);
-  torch::Tensor y = train_.labels.index_select(0, idx);
   ZeroGradInPlace(*model_);
-  torch::Tensor loss = torch::nn::functional::cross_entropy(model_->forward(x), y);
+  torch::Tensor loss =
+      torch::nn::functional::cross_entropy(model_->forward(batch.images), batch.labels);
   const double loss_value = loss.item<double>();
   // The step's agreement: MIN over ranks of [newest schedule version held, keep going, loss
   // healthy]. Issued before backward so it runs while this rank computes; collectives run in
@@ -168,9 +168,10 @@ Status Trainer::Step(int64_t epoch, const torch::Tensor& idx, TrainResult* resul
   if (agreed[2] == 0) {
     // Every rank stops here, before the optimizer applies a diverged gradient.
     divergence_reason_ = "loss diverged at step " + std::to_string(step_) + " (" +
-                         (guard_.Explain().empty() ? "on another rank"
-                                                   : "rank " + std::to_string(options_.rank) +
-                                                         ": " + guard_.Explain()) + ")";
+                         (guard_.Explain().empty()
+                              ? "on another rank"
+                              : "rank " + std::to_string(options_.rank) + ": " + guard_.Explain()) +
+                         ")";
     if (spec.divergence_policy() != "rollback") return Status::Aborted(divergence_reason_);
     rollback_pending_ = true;
     return Status::Ok();
@@ -199,32 +200,34 @@ void Trainer::Report(int64_t epoch, const TimelinePoint& point, double loss, dou
   r.set_schedule_version(point.version);
   r.set_step_seconds(step_seconds);
   r.set_allreduce_seconds(reducer_->last_step_stats().allreduce_ms / 1e3);
-  r.set_samples_per_second(report_samples_ /
-                           std::max(1e-9, Seconds(Clock::now() - report_start_)));
+  r.set_samples_per_second(report_samples_ / std::max(1e-9, Seconds(Clock::now() - report_start_)));
   reporter_->AddStep(r);
 }
 
 Status Trainer::TrainEpoch(int64_t epoch, TrainResult* result) {
   const v1::JobSpec& spec = options_.spec;
   ShardSampler sampler(train_.size(), options_.rank, options_.world_size, spec.seed());
-  std::vector<int64_t> order = sampler.Indices(epoch);
-  torch::Tensor index = torch::from_blob(order.data(), {static_cast<int64_t>(order.size())},
-                                         torch::kInt64);
   model_->train();
   const int64_t first = epoch == start_epoch_ ? start_step_in_epoch_ : 0;
-  for (int64_t i = first; i < steps_per_epoch_ && !result->stopped; ++i) {
+  steady_.Resume();
+  BatchPrefetcher batches(&train_, sampler.Indices(epoch), spec.batch_size(), first,
+                          steps_per_epoch_);
+  while (!result->stopped) {
+    std::optional<Batch> batch = batches.Next();
+    if (!batch) break;
     if (options_.crash_after_steps > 0 && steps_this_run_ == options_.crash_after_steps) {
       return Status::Aborted("injected crash after " + std::to_string(steps_this_run_) + " steps");
     }
-    torch::Tensor idx = index.slice(0, i * spec.batch_size(), (i + 1) * spec.batch_size());
-    CYCLR_RETURN_IF_ERROR(Step(epoch, idx, result));
+    CYCLR_RETURN_IF_ERROR(Step(epoch, *batch, result));
     if (result->stopped || rollback_pending_) break;
     ++step_;
     ++steps_this_run_;
+    steady_.Step(steps_this_run_);
     if (spec.checkpoint_every() > 0 && step_ % spec.checkpoint_every() == 0) {
-      CYCLR_RETURN_IF_ERROR(Checkpoint(epoch, i + 1));
+      CYCLR_RETURN_IF_ERROR(Checkpoint(epoch, batch->index + 1));
     }
   }
+  steady_.Pause();
   return Status::Ok();
 }
 
@@ -240,10 +243,10 @@ StatusOr<std::pair<double, double>> Trainer::Evaluate() {
     torch::Tensor logits = model_->forward(test_.images.index_select(0, part));
     torch::Tensor labels = test_.labels.index_select(0, part);
     sums[0] += logits.argmax(1).eq(labels).sum().item<float>();
-    sums[1] += torch::nn::functional::cross_entropy(
-                   logits, labels,
-                   torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
-                   .item<float>();
+    sums[1] +=
+        torch::nn::functional::cross_entropy(
+            logits, labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+            .item<float>();
     sums[2] += static_cast<float>(part.size(0));
   }
   auto work = comm_->AllReduce(sums, 3, DataType::kFloat32, ReduceOp::kSum);
@@ -296,8 +299,8 @@ Status Trainer::Rollback() {
   // already damaged by the steps that led to the divergence. (Each rank judged its own loss, so
   // best_step_ may differ; the MIN makes the choice common.)
   int64_t before = best_step_;
-  CYCLR_RETURN_IF_ERROR(
-      comm_->AllReduce(&before, 1, DataType::kInt64, ReduceOp::kMin)->Wait(options_.collective_timeout));
+  CYCLR_RETURN_IF_ERROR(comm_->AllReduce(&before, 1, DataType::kInt64, ReduceOp::kMin)
+                            ->Wait(options_.collective_timeout));
   StatusOr<std::string> path = spec.checkpoint_dir().empty()
                                    ? StatusOr<std::string>(Status::NotFound("no checkpoint_dir"))
                                    : CheckpointAtOrBefore(spec.checkpoint_dir(), before);
@@ -317,9 +320,8 @@ Status Trainer::Rollback() {
   }
   StatusOr<int64_t> version = ShareVersion(comm_, mine, options_.collective_timeout);
   if (!version.ok()) return Status::Aborted(divergence_reason_ + "; " + version.status().message());
-  CYCLR_RETURN_IF_ERROR(
-      WaitUntilAllHold(comm_, *agreement_, *version, options_.rollback_timeout)
-          .WithContext(divergence_reason_));
+  CYCLR_RETURN_IF_ERROR(WaitUntilAllHold(comm_, *agreement_, *version, options_.rollback_timeout)
+                            .WithContext(divergence_reason_));
   start_epoch_ = meta.epoch;
   start_step_in_epoch_ = meta.step_in_epoch;
   guard_ = DivergenceGuard(spec.divergence_factor());
@@ -330,6 +332,16 @@ Status Trainer::Rollback() {
                 static_cast<long long>(step_));
   }
   return Status::Ok();
+}
+
+void Trainer::PrintSteady() const {
+  if (options_.quiet || steady_.counted_steps() == 0) return;
+  const double samples = static_cast<double>(steady_.counted_steps()) * options_.spec.batch_size();
+  std::printf("rank %d steady: %lld steps after %lld warm-up, %.3f s, %.0f samples/s\n",
+              options_.rank, static_cast<long long>(steady_.counted_steps()),
+              static_cast<long long>(steady_.warmup_steps()), steady_.seconds(),
+              samples / std::max(1e-9, steady_.seconds()));
+  std::fflush(stdout);
 }
 
 StatusOr<TrainResult> Trainer::Run() {
@@ -354,6 +366,7 @@ StatusOr<TrainResult> Trainer::Run() {
   result.samples_per_second =
       steps_this_run_ * spec.batch_size() / std::max(1e-9, Seconds(Clock::now() - start));
   lr_log_.flush();
+  PrintSteady();
   if (!result.stopped) CYCLR_RETURN_IF_ERROR(Checkpoint(spec.epochs(), 0));
   CYCLR_RETURN_IF_ERROR(WriteParameters());
   return result;

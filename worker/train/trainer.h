@@ -15,6 +15,9 @@
 // ranks reload the newest checkpoint and go on with a lowered peak LR (rollback.h), at most
 // kMaxRollbacks times.
 //
+// At the end, unless quiet, it prints `rank R steady: K steps after W warm-up, T s, S samples/s`
+// (ThroughputMeter), the line the benchmarks under tests/bench read.
+//
 // Outputs in `log_dir` (when set): lr-rank-<r>.csv (step,lr,momentum,version,loss: the values
 // this rank applied) and, at the end, params-rank-<r>.bin (all parameters as raw float32, to
 // check that ranks agree).
@@ -31,23 +34,27 @@
 #include "cyclr/v1/job.pb.h"
 #include "worker/comm/communicator.h"
 #include "worker/ddp/reducer.h"
+#include "worker/train/batch_prefetcher.h"
 #include "worker/train/dataset.h"
 #include "worker/train/divergence_guard.h"
 #include "worker/train/progress_reporter.h"
 #include "worker/train/rollback.h"
 #include "worker/train/schedule_agreement.h"
+#include "worker/train/throughput_meter.h"
 
 namespace cyclr {
 
 inline constexpr int kMaxRollbacks = 3;
+// Steps excluded from the steady-state throughput line (ThroughputMeter).
+inline constexpr int64_t kSteadyWarmupSteps = 10;
 
 struct TrainerOptions {
   v1::JobSpec spec;
   int rank = 0;
   int world_size = 1;
-  std::string log_dir;                             // empty: no files
+  std::string log_dir;  // empty: no files
   std::chrono::milliseconds collective_timeout{300000};
-  bool quiet = false;                              // no progress lines on stdout
+  bool quiet = false;  // no progress lines on stdout
   // Fault injection for tests: fail with ABORTED after this many steps of this run (0 = never),
   // as a crash would, without writing a final checkpoint.
   int64_t crash_after_steps = 0;
@@ -79,7 +86,7 @@ class Trainer {
   Status Setup();
   Status TrainEpoch(int64_t epoch, TrainResult* result);
   // One training step on the examples `idx`; sets result->stopped when the ranks agreed to stop.
-  Status Step(int64_t epoch, const torch::Tensor& idx, TrainResult* result);
+  Status Step(int64_t epoch, const Batch& batch, TrainResult* result);
   void Report(int64_t epoch, const TimelinePoint& point, double loss, double step_seconds,
               const std::vector<AppliedVersion>& newly);
   // Returns (accuracy, mean loss) over the whole test set, identical on every rank.
@@ -94,6 +101,7 @@ class Trainer {
   // Rank 0 writes a checkpoint of the state after `step_` steps.
   Status Checkpoint(int64_t epoch, int64_t step_in_epoch);
   void LogStep(int64_t step, const TimelinePoint& point, double loss);
+  void PrintSteady() const;
   void OpenLrLog();
 
   TrainerOptions options_;
@@ -108,7 +116,7 @@ class Trainer {
   std::unique_ptr<Reducer> reducer_;
   int64_t step_ = 0;
   int64_t steps_per_epoch_ = 0;
-  int64_t start_epoch_ = 0;       // where a resumed run starts
+  int64_t start_epoch_ = 0;  // where a resumed run starts
   int64_t start_step_in_epoch_ = 0;
   int64_t steps_this_run_ = 0;
   DivergenceGuard guard_;
@@ -118,6 +126,7 @@ class Trainer {
   int64_t best_step_ = 0;  // steps completed when the loss average was lowest (rollback target)
   std::chrono::steady_clock::time_point report_start_;
   int64_t report_samples_ = 0;
+  ThroughputMeter steady_{kSteadyWarmupSteps};
   std::ofstream lr_log_;
 };
 
