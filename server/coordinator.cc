@@ -45,9 +45,8 @@ Status Coordinator::Init() {
   CYCLR_RETURN_IF_ERROR(jobs_->Recover());
   metrics_ = std::make_unique<MetricsExporter>([this] { return MetricsSnapshot(); });
   if (!options_.metrics.empty()) CYCLR_RETURN_IF_ERROR(metrics_->Listen(options_.metrics));
-  job_service_ = std::make_unique<JobService>(jobs_.get(), metrics_.get(), options_.watch_poll);
-  schedule_service_ =
-      std::make_unique<ScheduleService>(schedules_.get(), metrics_.get(), options_.watch_poll);
+  job_service_ = std::make_unique<JobService>(jobs_.get(), metrics_.get());
+  schedule_service_ = std::make_unique<ScheduleService>(schedules_.get(), metrics_.get());
   worker_service_ = std::make_unique<WorkerService>(jobs_.get(), schedules_.get(),
                                                     registry_.get(), metrics_.get(),
                                                     options_.store_timeout);

@@ -3,10 +3,12 @@
 //
 // Start() opens the state file, recovers every job and revision (jobs that were RUNNING stay
 // RUNNING and wait for their workers to report again), then serves gRPC (with grpc.health.v1
-// and server reflection) and, if configured, /metrics. Shutdown() ends watch streams, stops the
-// server and persists pending progress; local workers are left running so they can report to
-// the next coordinator, which adopts them (JobManager::AdoptWorkers). A watchdog thread checks
-// the local workers' heartbeats every heartbeat_timeout / 4 (10 ms to 1 s).
+// and server reflection) and, if configured, /metrics. Watch streams and ReportProgress are
+// callback RPCs (no thread per open stream; see job_service.h, worker_service.h for why the sync
+// pool is not capped). Shutdown() ends watch streams with UNAVAILABLE, stops the server (which
+// waits for every stream's OnDone) and persists pending progress; local workers are left running so
+// they can report to the next coordinator, which adopts them (JobManager::AdoptWorkers). A watchdog
+// thread checks the local workers' heartbeats every heartbeat_timeout / 4 (10 ms to 1 s).
 #pragma once
 
 #include <chrono>
@@ -40,7 +42,6 @@ struct CoordinatorOptions {
   std::chrono::milliseconds heartbeat_timeout{10000};
   std::chrono::milliseconds adoption_grace{30000};  // see JobManager::Options
   std::chrono::milliseconds stop_grace{5000};
-  std::chrono::milliseconds watch_poll{200};
   std::chrono::milliseconds persist_interval{1000};
   std::chrono::milliseconds store_timeout{60000};  // StoreGet without a timeout
 };
@@ -61,6 +62,7 @@ class Coordinator {
   ScheduleManager& schedules() { return *schedules_; }
   WorkerRegistry& registry() { return *registry_; }
   MetricsExporter* metrics() { return metrics_.get(); }
+  ScheduleService& schedule_service() { return *schedule_service_; }
 
  private:
   explicit Coordinator(CoordinatorOptions options) : options_(std::move(options)) {}

@@ -200,6 +200,19 @@ StatusOr<JobSnapshot> JobManager::Snapshot(const std::string& name) const {
   return JobSnapshot{e->generation, ToJob(*e)};
 }
 
+StatusOr<JobManager::Subscription> JobManager::Subscribe(const std::string& name,
+                                                         Listener listener) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const Entry* e = Find(name);
+  if (!e) return UnknownJob(name);
+  Subscription sub;
+  sub.current = std::make_shared<const JobSnapshot>(JobSnapshot{e->generation, ToJob(*e)});
+  sub.id = feed_.Add(name, std::move(listener));
+  return sub;
+}
+
+void JobManager::Unsubscribe(const std::string& name, int64_t id) { feed_.Remove(name, id); }
+
 void JobManager::Shutdown() {
   std::lock_guard<std::mutex> lock(mu_);
   shutdown_ = true;
@@ -323,6 +336,7 @@ Status JobManager::Persist(Entry* e, bool force) {
 void JobManager::Changed(Entry* e) {
   ++e->generation;
   cv_.notify_all();
+  feed_.Changed(e->job.name());
 }
 
 void JobManager::StopWorkers(const std::string& name) {

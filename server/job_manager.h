@@ -40,12 +40,14 @@
 #include <condition_variable>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "cyclr/v1/service.pb.h"
+#include "server/change_feed.h"
 #include "server/launcher.h"
 #include "server/schedule_manager.h"
 #include "server/state_store.h"
@@ -121,6 +123,17 @@ class JobManager {
                                       std::chrono::milliseconds timeout) const;
   StatusOr<JobSnapshot> Snapshot(const std::string& name) const;
 
+  // Push notification of the job's changes, as ScheduleManager::Subscribe (change_feed.h): the
+  // listener gets one shared snapshot per change (v1::Job built once per generation) on the
+  // manager's feed thread, no lock held. Returns its id and the current snapshot; NOT_FOUND.
+  using Listener = ChangeFeed<JobSnapshot>::Listener;
+  struct Subscription {
+    int64_t id = 0;
+    std::shared_ptr<const JobSnapshot> current;
+  };
+  StatusOr<Subscription> Subscribe(const std::string& name, Listener listener);
+  void Unsubscribe(const std::string& name, int64_t id);
+
   // Persists pending progress and wakes every waiter.
   void Shutdown();
 
@@ -184,6 +197,11 @@ class JobManager {
   std::map<std::string, Entry> jobs_;    // GUARDED_BY(mu_)
   std::vector<std::string> order_;       // creation order; GUARDED_BY(mu_)
   bool shutdown_ = false;                // GUARDED_BY(mu_)
+  // Last member: its thread reads the ones above and stops first.
+  ChangeFeed<JobSnapshot> feed_{[this](const std::string& name) {
+    StatusOr<JobSnapshot> snap = Snapshot(name);
+    return snap.ok() ? std::make_shared<const JobSnapshot>(std::move(*snap)) : nullptr;
+  }};
 };
 
 }  // namespace cyclr

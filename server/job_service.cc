@@ -4,9 +4,8 @@
 
 namespace cyclr {
 
-JobService::JobService(JobManager* jobs, MetricsExporter* metrics,
-                       std::chrono::milliseconds watch_poll)
-    : jobs_(jobs), metrics_(metrics), watch_poll_(watch_poll) {}
+JobService::JobService(JobManager* jobs, MetricsExporter* metrics)
+    : jobs_(jobs), metrics_(metrics) {}
 
 grpc::Status JobService::LaunchJob(grpc::ServerContext*, const v1::LaunchJobRequest* req,
                                    v1::Job* resp) {
@@ -46,24 +45,27 @@ grpc::Status JobService::StopJob(grpc::ServerContext*, const v1::StopJobRequest*
   });
 }
 
-grpc::Status JobService::WatchJob(grpc::ServerContext* ctx, const v1::GetJobRequest* req,
-                                  grpc::ServerWriter<v1::Job>* writer) {
-  return Observe(metrics_, "WatchJob", [&] {
-    StatusOr<JobSnapshot> snap = jobs_->Snapshot(req->name());
-    if (!snap.ok()) return ToGrpc(snap.status());
-    int64_t sent = snap->generation;
-    if (!writer->Write(snap->job)) return grpc::Status::CANCELLED;
-    while (!JobManager::IsTerminal(snap->job.state())) {
-      if (ctx->IsCancelled()) return grpc::Status::CANCELLED;
-      if (shutdown_) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "coordinator shutting down");
-      snap = jobs_->WaitForChange(req->name(), sent, watch_poll_);
-      if (!snap.ok()) return ToGrpc(snap.status());
-      if (snap->generation == sent) continue;
-      sent = snap->generation;
-      if (!writer->Write(snap->job)) return grpc::Status::CANCELLED;
-    }
-    return grpc::Status::OK;
-  });
+grpc::ServerWriteReactor<v1::Job>* JobService::WatchJob(grpc::CallbackServerContext*,
+                                                        const v1::GetJobRequest* req) {
+  WatchReactor<v1::Job>::Ptr reactor = watches_.Open(metrics_, "WatchJob");
+  // Runs on the manager's feed thread (and once here); holds the stream by weak pointer, as
+  // ChangeFeed's contract asks. The message aliases the shared snapshot: no copy per watcher.
+  auto offer = [weak = std::weak_ptr<WatchReactor<v1::Job>>(reactor)](
+                   const std::shared_ptr<const JobSnapshot>& snap) {
+    WatchReactor<v1::Job>::Ptr r = weak.lock();
+    if (!r) return;
+    r->Offer(snap->generation, std::shared_ptr<const v1::Job>(snap, &snap->job),
+             JobManager::IsTerminal(snap->job.state()));
+  };
+  StatusOr<JobManager::Subscription> sub = jobs_->Subscribe(req->name(), offer);
+  if (!sub.ok()) {
+    reactor->End(ToGrpc(sub.status()));
+    return reactor.get();
+  }
+  reactor->AddCleanup(
+      [jobs = jobs_, name = req->name(), id = sub->id] { jobs->Unsubscribe(name, id); });
+  offer(sub->current);
+  return reactor.get();
 }
 
 }  // namespace cyclr

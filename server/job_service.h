@@ -1,20 +1,24 @@
 // JobService: cyclr.v1.JobService over gRPC; converts and delegates to the JobManager.
+//
+// WatchJob runs on gRPC's callback API (the other methods stay sync): an open stream holds no
+// thread. Each stream subscribes to its job in the JobManager, whose feed thread hands every
+// watcher of the job the same v1::Job, built once per generation (see WatchReactor).
 #pragma once
 
-#include <atomic>
-#include <chrono>
+#include <cstddef>
 
 #include "cyclr/v1/service.grpc.pb.h"
 #include "server/job_manager.h"
 #include "server/metrics_exporter.h"
+#include "server/watch_streams.h"
 
 namespace cyclr {
 
-class JobService final : public v1::JobService::Service {
+class JobService final
+    : public v1::JobService::WithCallbackMethod_WatchJob<v1::JobService::Service> {
  public:
-  // `jobs` must outlive this; `metrics` may be null. Watch streams re-check cancellation and
-  // shutdown every `watch_poll`.
-  JobService(JobManager* jobs, MetricsExporter* metrics, std::chrono::milliseconds watch_poll);
+  // `jobs` must outlive this; `metrics` may be null.
+  JobService(JobManager* jobs, MetricsExporter* metrics);
 
   grpc::Status LaunchJob(grpc::ServerContext* ctx, const v1::LaunchJobRequest* req,
                          v1::Job* resp) override;
@@ -24,18 +28,21 @@ class JobService final : public v1::JobService::Service {
                         v1::ListJobsResponse* resp) override;
   grpc::Status StopJob(grpc::ServerContext* ctx, const v1::StopJobRequest* req,
                        v1::Job* resp) override;
-  // Sends the job, then the job again on every change; ends after a terminal state, on client
-  // cancellation or on Shutdown().
-  grpc::Status WatchJob(grpc::ServerContext* ctx, const v1::GetJobRequest* req,
-                        grpc::ServerWriter<v1::Job>* writer) override;
+  // Sends the job, then the job again after changes (the newest one when several came during a
+  // write); ends OK after a terminal state, NOT_FOUND for an unknown job, CANCELLED when the
+  // client cancels, UNAVAILABLE on Shutdown().
+  grpc::ServerWriteReactor<v1::Job>* WatchJob(grpc::CallbackServerContext* ctx,
+                                              const v1::GetJobRequest* req) override;
 
-  void Shutdown() { shutdown_ = true; }
+  // Ends every watch stream with UNAVAILABLE, now and from now on. Call before the server's
+  // Shutdown(), which waits for the streams to be done.
+  void Shutdown() { watches_.Shutdown(); }
+  size_t open_watches() const { return watches_.open(); }
 
  private:
   JobManager* jobs_;
   MetricsExporter* metrics_;
-  std::chrono::milliseconds watch_poll_;
-  std::atomic<bool> shutdown_{false};
+  WatchStreams<v1::Job> watches_;
 };
 
 }  // namespace cyclr

@@ -106,7 +106,7 @@ StatusOr<Revision> ScheduleManager::Update(const ScheduleUpdate& u) {
   CYCLR_RETURN_IF_ERROR(next.Append(rev, e.current_step));
   if (store_) CYCLR_RETURN_IF_ERROR(store_->AppendRevision(u.job, rev));
   e.timeline = std::move(next);
-  Changed(&e);
+  Changed(u.job, &e);
   return rev;
 }
 
@@ -125,7 +125,7 @@ Status ScheduleManager::MarkApplied(const std::string& job, int64_t version, int
   CYCLR_RETURN_IF_ERROR(next.MarkApplied(version, step));
   if (store_) CYCLR_RETURN_IF_ERROR(store_->SetApplied(job, version, step));
   e.timeline = std::move(next);
-  Changed(&e);
+  Changed(job, &e);
   return Status::Ok();
 }
 
@@ -167,7 +167,7 @@ void ScheduleManager::EndJob(const std::string& job) {
   auto it = jobs_.find(job);
   if (it == jobs_.end() || it->second.ended) return;
   it->second.ended = true;
-  Changed(&it->second);
+  Changed(job, &it->second);
 }
 
 void ScheduleManager::Shutdown() {
@@ -176,9 +176,32 @@ void ScheduleManager::Shutdown() {
   cv_.notify_all();
 }
 
-void ScheduleManager::Changed(Entry* e) {
+void ScheduleManager::Changed(const std::string& job, Entry* e) {
   ++e->generation;
   cv_.notify_all();
+  feed_.Changed(job);
 }
+
+std::shared_ptr<const TimelineSnapshot> ScheduleManager::SharedSnapshot(
+    const std::string& job) const {
+  StatusOr<TimelineSnapshot> snap = Snapshot(job);
+  if (!snap.ok()) return nullptr;
+  return std::make_shared<const TimelineSnapshot>(std::move(*snap));
+}
+
+StatusOr<ScheduleManager::Subscription> ScheduleManager::Subscribe(const std::string& job,
+                                                                   Listener listener) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = jobs_.find(job);
+  if (it == jobs_.end()) return UnknownJob(job);
+  const Entry& e = it->second;
+  Subscription sub;
+  sub.current =
+      std::make_shared<const TimelineSnapshot>(TimelineSnapshot{e.generation, e.timeline, e.ended});
+  sub.id = feed_.Add(job, std::move(listener));
+  return sub;
+}
+
+void ScheduleManager::Unsubscribe(const std::string& job, int64_t id) { feed_.Remove(job, id); }
 
 }  // namespace cyclr

@@ -1,9 +1,9 @@
 // ScheduleManager: every job's Timeline, its updates, and notification of watchers.
 //
 // An update is validated by core (Timeline::Append), written to the StateStore, and only then
-// made visible, so UpdateSchedule never reports a revision that a crash could lose. Watchers
-// poll a per-job generation counter with a bounded wait (WaitForChange), which lets the gRPC
-// streams check for cancellation between waits.
+// made visible, so UpdateSchedule never reports a revision that a crash could lose. Every change
+// grows a per-job generation counter. Watchers subscribe (Subscribe): the manager's feed thread
+// hands them one shared snapshot per change (change_feed.h); WaitForChange polls instead.
 //
 // The job's current step and whether it ended are pushed in by the JobManager (SetCurrentStep,
 // EndJob), so this class depends on nothing but the store. Thread-safe.
@@ -12,12 +12,14 @@
 #include <chrono>
 #include <condition_variable>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/timeline.h"
+#include "server/change_feed.h"
 #include "server/state_store.h"
 
 namespace cyclr {
@@ -76,6 +78,20 @@ class ScheduleManager {
   StatusOr<TimelineSnapshot> WaitForChange(const std::string& job, int64_t after,
                                            std::chrono::milliseconds timeout) const;
 
+  // Push notification of the job's changes: `listener` is called with the job's snapshot after
+  // every change (generation growth, coalesced), on the manager's feed thread with no lock held,
+  // under ChangeFeed's contract (change_feed.h: must not block; may run once more after
+  // Unsubscribe). Returns the listener's id and the current snapshot, taken atomically with the
+  // registration so no change is missed. NOT_FOUND for an unknown job.
+  using Listener = ChangeFeed<TimelineSnapshot>::Listener;
+  struct Subscription {
+    int64_t id = 0;
+    std::shared_ptr<const TimelineSnapshot> current;
+  };
+  StatusOr<Subscription> Subscribe(const std::string& job, Listener listener);
+  void Unsubscribe(const std::string& job, int64_t id);
+  size_t subscribers(const std::string& job) const { return feed_.listeners(job); }
+
   // Updates the step used as the default/minimum effective step (monotonic).
   void SetCurrentStep(const std::string& job, int64_t step);
   // Marks the job ended: no more updates, watchers finish.
@@ -92,13 +108,17 @@ class ScheduleManager {
   };
   // REQUIRES mu_ held.
   StatusOr<Revision> BuildRevision(const Entry& e, const ScheduleUpdate& u) const;
-  void Changed(Entry* e);  // REQUIRES mu_ held
+  void Changed(const std::string& job, Entry* e);  // REQUIRES mu_ held
+  std::shared_ptr<const TimelineSnapshot> SharedSnapshot(const std::string& job) const;
 
   StateStore* store_;
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
   std::map<std::string, Entry> jobs_;  // GUARDED_BY(mu_)
   bool shutdown_ = false;              // GUARDED_BY(mu_)
+  // Last member: its thread reads the ones above and stops first.
+  ChangeFeed<TimelineSnapshot> feed_{
+      [this](const std::string& job) { return SharedSnapshot(job); }};
 };
 
 }  // namespace cyclr

@@ -24,9 +24,8 @@ StatusOr<ScheduleUpdate> FromRequest(const v1::UpdateScheduleRequest& req) {
 
 }  // namespace
 
-ScheduleService::ScheduleService(ScheduleManager* schedules, MetricsExporter* metrics,
-                                 std::chrono::milliseconds watch_poll)
-    : schedules_(schedules), metrics_(metrics), watch_poll_(watch_poll) {}
+ScheduleService::ScheduleService(ScheduleManager* schedules, MetricsExporter* metrics)
+    : schedules_(schedules), metrics_(metrics) {}
 
 grpc::Status ScheduleService::GetTimeline(grpc::ServerContext*,
                                           const v1::GetTimelineRequest* req,
@@ -39,25 +38,29 @@ grpc::Status ScheduleService::GetTimeline(grpc::ServerContext*,
   });
 }
 
-grpc::Status ScheduleService::WatchTimeline(grpc::ServerContext* ctx,
-                                            const v1::GetTimelineRequest* req,
-                                            grpc::ServerWriter<v1::Timeline>* writer) {
-  return Observe(metrics_, "WatchTimeline", [&] {
-    StatusOr<TimelineSnapshot> snap = schedules_->Snapshot(req->job());
-    if (!snap.ok()) return ToGrpc(snap.status());
-    int64_t sent = snap->generation;
-    if (!writer->Write(ToProto(snap->timeline))) return grpc::Status::CANCELLED;
-    while (!snap->ended) {
-      if (ctx->IsCancelled()) return grpc::Status::CANCELLED;
-      if (shutdown_) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "coordinator shutting down");
-      snap = schedules_->WaitForChange(req->job(), sent, watch_poll_);
-      if (!snap.ok()) return ToGrpc(snap.status());
-      if (snap->generation == sent) continue;
-      sent = snap->generation;
-      if (!writer->Write(ToProto(snap->timeline))) return grpc::Status::CANCELLED;
-    }
-    return grpc::Status::OK;
+grpc::ServerWriteReactor<v1::Timeline>* ScheduleService::WatchTimeline(
+    grpc::CallbackServerContext*, const v1::GetTimelineRequest* req) {
+  WatchReactor<v1::Timeline>::Ptr reactor = watches_.Open(metrics_, "WatchTimeline");
+  // Runs on the manager's feed thread (and once here); holds the stream and the cache only by
+  // weak/shared pointer, as ChangeFeed's contract asks.
+  auto offer = [weak = std::weak_ptr<WatchReactor<v1::Timeline>>(reactor), protos = protos_,
+                job = req->job()](const std::shared_ptr<const TimelineSnapshot>& snap) {
+    WatchReactor<v1::Timeline>::Ptr r = weak.lock();
+    if (!r) return;
+    r->Offer(snap->generation,
+             protos->Get(job, snap->generation, [&] { return ToProto(snap->timeline); }),
+             snap->ended);
+  };
+  StatusOr<ScheduleManager::Subscription> sub = schedules_->Subscribe(req->job(), offer);
+  if (!sub.ok()) {
+    reactor->End(ToGrpc(sub.status()));
+    return reactor.get();
+  }
+  reactor->AddCleanup([schedules = schedules_, job = req->job(), id = sub->id] {
+    schedules->Unsubscribe(job, id);
   });
+  offer(sub->current);
+  return reactor.get();
 }
 
 grpc::Status ScheduleService::UpdateSchedule(grpc::ServerContext*,

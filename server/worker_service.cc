@@ -57,10 +57,11 @@ grpc::Status WorkerService::StoreGet(grpc::ServerContext*, const v1::StoreGetReq
   });
 }
 
-grpc::Status WorkerService::ReportProgress(grpc::ServerContext*,
-                                           const v1::ReportProgressRequest* req,
-                                           v1::ReportProgressResponse* resp) {
-  return Observe(metrics_, "ReportProgress", [&] {
+grpc::ServerUnaryReactor* WorkerService::ReportProgress(grpc::CallbackServerContext* ctx,
+                                                        const v1::ReportProgressRequest* req,
+                                                        v1::ReportProgressResponse* resp) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  reactor->Finish(Observe(metrics_, "ReportProgress", [&] {
     StatusOr<bool> stop = jobs_->Report(*req);
     if (!stop.ok()) return ToGrpc(stop.status());
     registry_->Heartbeat(req->job(), req->rank());
@@ -71,7 +72,8 @@ grpc::Status WorkerService::ReportProgress(grpc::ServerContext*,
     }
     resp->set_stop(*stop);
     return grpc::Status::OK;
-  });
+  }));
+  return reactor;
 }
 
 }  // namespace cyclr

@@ -2,6 +2,16 @@
 // Register -> WorkerRegistry (+ JobManager::OnRegister, the timeline from the ScheduleManager);
 // StoreSet/StoreGet -> the registry's rendezvous store; ReportProgress -> JobManager::Report
 // (progress, applied revisions, finish/error) and a heartbeat.
+//
+// Threads: ReportProgress, the one RPC every worker sends every few steps, runs on gRPC's
+// callback API (a short handler: JobManager::Report holds the manager's lock briefly and writes
+// SQLite at most once per persist_interval), so many workers do not grow the sync server's
+// thread pool. The sync pool is NOT capped with grpc::ResourceQuota::SetMaxThreads: gRPC's sync
+// server (1.51 included) does not queue requests when the thread quota is used up, it fails them
+// with RESOURCE_EXHAUSTED "Server Threadpool Exhausted" (grpc/grpc#16356), and it does so even
+// below the limit (grpc/grpc#32680); StoreGet blocks by design (rendezvous) and must not be
+// refused. What is left on the sync pool is Register/StoreSet/StoreGet (once per worker start)
+// and the short client RPCs; the watch streams are callback RPCs too (job/schedule services).
 #pragma once
 
 #include <chrono>
@@ -14,7 +24,8 @@
 
 namespace cyclr {
 
-class WorkerService final : public v1::WorkerService::Service {
+class WorkerService final
+    : public v1::WorkerService::WithCallbackMethod_ReportProgress<v1::WorkerService::Service> {
  public:
   // The managers must outlive this; `metrics` may be null. StoreGet with timeout_ms <= 0 waits
   // `default_store_timeout`; no wait is longer than kMaxStoreTimeout.
@@ -29,8 +40,9 @@ class WorkerService final : public v1::WorkerService::Service {
                         v1::StoreSetResponse* resp) override;
   grpc::Status StoreGet(grpc::ServerContext* ctx, const v1::StoreGetRequest* req,
                         v1::StoreGetResponse* resp) override;
-  grpc::Status ReportProgress(grpc::ServerContext* ctx, const v1::ReportProgressRequest* req,
-                              v1::ReportProgressResponse* resp) override;
+  grpc::ServerUnaryReactor* ReportProgress(grpc::CallbackServerContext* ctx,
+                                           const v1::ReportProgressRequest* req,
+                                           v1::ReportProgressResponse* resp) override;
 
  private:
   JobManager* jobs_;

@@ -29,7 +29,6 @@ class CoordinatorTest : public ::testing::Test {
     o.metrics = "";
     o.state_path = dir_.File("state.db");
     o.work_dir = dir_.File("work");
-    o.watch_poll = milliseconds(20);
     o.persist_interval = milliseconds(0);
     o.worker_binary = worker_binary_;
     o.stop_grace = milliseconds(200);
