@@ -55,8 +55,9 @@ class Cluster:
             raise AssertionError(f"cyclrctl {' '.join(args)} failed: {r.stderr}")
         return r
 
-    def job(self):
-        return json.loads(self.ctl("jobs", "get", JOB, "--output", "json").stdout)
+    def job(self, missing_ok=False):
+        r = self.ctl("jobs", "get", JOB, "--output", "json", check=not missing_ok)
+        return json.loads(r.stdout) if r.returncode == 0 else None
 
     def metrics(self):
         url = f"http://127.0.0.1:{self.metrics_port}/metrics"
@@ -122,7 +123,11 @@ def run(cluster, tmp):
     # 6,400 examples per rank at batch 32: 200 steps per epoch, 600 in all.
     saw_metrics, changed = False, False
     while follow.poll() is None:
-        job = cluster.job()
+        # The job exists once the Launch RPC of the cyclrctl just started has returned.
+        job = cluster.job(missing_ok=True)
+        if job is None:
+            time.sleep(0.05)
+            continue
         step = int(job.get("global_step", 0))
         if not saw_metrics and step > 0:
             text = cluster.metrics()
