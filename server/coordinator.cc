@@ -47,9 +47,8 @@ Status Coordinator::Init() {
   if (!options_.metrics.empty()) CYCLR_RETURN_IF_ERROR(metrics_->Listen(options_.metrics));
   job_service_ = std::make_unique<JobService>(jobs_.get(), metrics_.get());
   schedule_service_ = std::make_unique<ScheduleService>(schedules_.get(), metrics_.get());
-  worker_service_ = std::make_unique<WorkerService>(jobs_.get(), schedules_.get(),
-                                                    registry_.get(), metrics_.get(),
-                                                    options_.store_timeout);
+  worker_service_ = std::make_unique<WorkerService>(jobs_.get(), schedules_.get(), registry_.get(),
+                                                    metrics_.get(), options_.store_timeout);
   return Status::Ok();
 }
 
@@ -75,8 +74,8 @@ Status Coordinator::StartServer() {
   lo.work_dir = options_.work_dir;
   lo.stop_grace = options_.stop_grace;
   lo.stop_on_destroy = false;
-  launcher_ = std::make_unique<LocalLauncher>(
-      lo, [this](const WorkerExit& x) { jobs_->OnWorkerExit(x); });
+  launcher_ =
+      std::make_unique<LocalLauncher>(lo, [this](const WorkerExit& x) { jobs_->OnWorkerExit(x); });
   jobs_->SetLauncher(launcher_.get());
   jobs_->AdoptWorkers();
   watchdog_ = std::thread([this] { WatchHeartbeats(); });
@@ -141,8 +140,9 @@ std::vector<JobMetrics> Coordinator::MetricsSnapshot() const {
       m.schedule_version = p->version;
     }
     m.workers_alive = registry_->AliveCount(job.name());
+    m.world_size = job.spec().workers();
     for (const v1::RankStatus& r : job.ranks()) {
-      m.ranks.push_back(RankMetrics{r.rank(), r.lr(), r.momentum(), r.loss()});
+      m.ranks.push_back(RankMetrics{r.rank(), r.lr(), r.momentum(), r.loss(), r.step()});
     }
     out.push_back(std::move(m));
   }

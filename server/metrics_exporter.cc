@@ -32,8 +32,7 @@ const Histogram::BucketBoundaries& DurationBuckets() {
   return b;
 }
 
-const v1::JobState kStates[] = {v1::PENDING, v1::RUNNING, v1::SUCCEEDED, v1::FAILED,
-                                v1::STOPPED};
+const v1::JobState kStates[] = {v1::PENDING, v1::RUNNING, v1::SUCCEEDED, v1::FAILED, v1::STOPPED};
 
 }  // namespace
 
@@ -68,6 +67,10 @@ MetricsExporter::MetricsExporter(SnapshotFn snapshot)
       schedule_version_(G(*registry_, "cyclr_schedule_version", "Revision in force")),
       workers_alive_(G(*registry_, "cyclr_workers_alive", "Ranks with a recent heartbeat")),
       jobs_(G(*registry_, "cyclr_jobs", "Jobs by state")),
+      job_state_(
+          G(*registry_, "cyclr_job_state", "1 for the job's current state, 0 for the others")),
+      world_size_(G(*registry_, "cyclr_job_world_size", "Ranks the job runs with")),
+      rank_step_(G(*registry_, "cyclr_rank_step", "Step of a rank's last report")),
       step_duration_(H(*registry_, "cyclr_step_duration_seconds", "Reported step time")),
       allreduce_duration_(H(*registry_, "cyclr_allreduce_duration_seconds",
                             "Reported gradient all-reduce time per step")),
@@ -137,6 +140,10 @@ void MetricsExporter::Refresh() {
     cycle_position_.Add(l).Set(j.cycle_position);
     schedule_version_.Add(l).Set(static_cast<double>(j.schedule_version));
     workers_alive_.Add(l).Set(j.workers_alive);
+    world_size_.Add(l).Set(j.world_size);
+    for (v1::JobState s : kStates) {  // a state set: every state present, the current one 1
+      job_state_.Add({{"job", j.job}, {"state", v1::JobState_Name(s)}}).Set(s == j.state ? 1 : 0);
+    }
     revisions_.Add(l);  // present (0) before the first update
     restarts_.Add(l);
     for (const RankMetrics& r : j.ranks) {
@@ -144,6 +151,7 @@ void MetricsExporter::Refresh() {
       rank_lr_.Add(rl).Set(r.lr);
       rank_momentum_.Add(rl).Set(r.momentum);
       loss_.Add(rl).Set(r.loss);
+      rank_step_.Add(rl).Set(static_cast<double>(r.step));
     }
   }
   for (v1::JobState s : kStates) {

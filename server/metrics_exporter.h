@@ -7,19 +7,19 @@
 // or free text. Thread-safe.
 #pragma once
 
-#include <functional>
-#include <memory>
-#include <mutex>
-#include <optional>
-#include <string>
-#include <vector>
-
 #include <prometheus/counter.h>
 #include <prometheus/exposer.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "cyclr/v1/job.pb.h"
@@ -29,6 +29,7 @@ namespace cyclr {
 struct RankMetrics {
   int rank = 0;
   double lr = 0, momentum = 0, loss = 0;
+  int64_t step = 0;  // the step of the report these values come from
 };
 
 // What the snapshot function reports for one job.
@@ -45,6 +46,7 @@ struct JobMetrics {
   double cycle_position = 0;
   int64_t schedule_version = 0;
   int workers_alive = 0;
+  int world_size = 0;  // ranks the job runs with (its spec)
   std::vector<RankMetrics> ranks;
 };
 
@@ -92,6 +94,9 @@ class MetricsExporter {
   prometheus::Family<prometheus::Gauge>& schedule_version_;
   prometheus::Family<prometheus::Gauge>& workers_alive_;
   prometheus::Family<prometheus::Gauge>& jobs_;
+  prometheus::Family<prometheus::Gauge>& job_state_;
+  prometheus::Family<prometheus::Gauge>& world_size_;
+  prometheus::Family<prometheus::Gauge>& rank_step_;
   prometheus::Family<prometheus::Histogram>& step_duration_;
   prometheus::Family<prometheus::Histogram>& allreduce_duration_;
   prometheus::Family<prometheus::Counter>& revisions_;

@@ -1,10 +1,9 @@
 // Metrics over HTTP: the real Coordinator's /metrics endpoint, fetched with a plain socket.
 #include <arpa/inet.h>
+#include <grpcpp/create_channel.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <grpcpp/create_channel.h>
 
 #include "cyclr/v1/service.grpc.pb.h"
 #include "server/coordinator.h"
@@ -86,10 +85,13 @@ TEST(MetricsTest, ExposesTheScheduleValueAtTheGlobalStep) {
   EXPECT_NEAR(Sample(text, "cyclr_cycle_position_ratio{job=\"m\"}"), 0.255, 1e-12);
   EXPECT_DOUBLE_EQ(Sample(text, "cyclr_schedule_version{job=\"m\"}"), 1);
   EXPECT_DOUBLE_EQ(Sample(text, "cyclr_jobs{state=\"RUNNING\"}"), 1);
+  EXPECT_DOUBLE_EQ(Sample(text, "cyclr_job_state{job=\"m\",state=\"RUNNING\"}"), 1);
+  EXPECT_DOUBLE_EQ(Sample(text, "cyclr_job_state{job=\"m\",state=\"PENDING\"}"), 0);
+  EXPECT_DOUBLE_EQ(Sample(text, "cyclr_job_world_size{job=\"m\"}"), 1);
+  EXPECT_DOUBLE_EQ(Sample(text, "cyclr_rank_step{job=\"m\",rank=\"0\"}"), 50);
   EXPECT_DOUBLE_EQ(Sample(text, "cyclr_step_duration_seconds_count{job=\"m\"}"), 1);
   EXPECT_DOUBLE_EQ(Sample(text, "cyclr_allreduce_duration_seconds_count{job=\"m\"}"), 1);
-  EXPECT_DOUBLE_EQ(
-      Sample(text, "cyclr_rpc_requests_total{code=\"OK\",method=\"LaunchJob\"}"), 1);
+  EXPECT_DOUBLE_EQ(Sample(text, "cyclr_rpc_requests_total{code=\"OK\",method=\"LaunchJob\"}"), 1);
   EXPECT_DOUBLE_EQ(Sample(text, "cyclr_schedule_revisions_total{job=\"m\"}"), 0);
   // Never a step or free text as a label.
   EXPECT_EQ(text.find("step=\""), std::string::npos);
