@@ -4,10 +4,10 @@
   /usr/bin/python3 tests/bench/bench.py [--only peer,control,capacity,tta] [--quick]
       [--reps N] [--tta-epochs E] [--out DIR]
 
-Results go to DIR/results.json (default build-bench/bench-results), the time-to-accuracy plot
+Results go to DIR/results.json (default build/bench-results), the time-to-accuracy plot
 to docs/performance_tta.svg (the --quick run's plot goes to DIR instead, so it never replaces
-the documented one). Binaries: $CYCLR_BIN (default build-main/bin) for cyclr-worker,
-cyclr-coordinator and cyclrctl; $CYCLR_LOADGEN (default build-bench/bench/cyclr_loadgen).
+the documented one). Binaries: $CYCLR_BIN (default build/bin) for cyclr-worker,
+cyclr-coordinator and cyclrctl; $CYCLR_LOADGEN (default build/bench/cyclr_loadgen).
 """
 import argparse
 import datetime
@@ -28,7 +28,7 @@ def parse_args():
     p.add_argument("--quick", action="store_true", help="small runs (a smoke test, minutes)")
     p.add_argument("--reps", type=int, default=None, help="pairs per comparison (default 3, control 5; quick 1)")
     p.add_argument("--tta-epochs", type=int, default=None, help="epoch budget (default 8)")
-    p.add_argument("--out", default=os.path.join(runner.ROOT, "build-bench", "bench-results"))
+    p.add_argument("--out", default=os.path.join(runner.ROOT, "build", "bench-results"))
     return p.parse_args()
 
 

@@ -14,9 +14,9 @@ import threading
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
-BIN = os.environ.get("CYCLR_BIN", os.path.join(ROOT, "build-main", "bin"))
+BIN = os.environ.get("CYCLR_BIN", os.path.join(ROOT, "build", "bin"))
 LOADGEN = os.environ.get("CYCLR_LOADGEN",
-                         os.path.join(ROOT, "build-bench", "bench", "cyclr_loadgen"))
+                         os.path.join(ROOT, "build", "bench", "cyclr_loadgen"))
 PYTHON = "/usr/bin/python3"  # Debian's, with torch (python3 on PATH may be a pyenv without it)
 DDP_PEER = os.path.join(ROOT, "tests", "bench", "peer", "ddp_peer.py")
 
