@@ -37,6 +37,12 @@ class ChangeFeed {
   using Listener = std::function<void(const SnapPtr&)>;
   // Builds the key's current snapshot, or null when the key is gone (nothing is delivered).
   using SnapshotFn = std::function<SnapPtr(const std::string& key)>;
+  // What a manager's Subscribe() returns: the listener's id (for Remove) and the snapshot
+  // current at registration.
+  struct Subscription {
+    int64_t id = 0;
+    SnapPtr current;
+  };
 
   explicit ChangeFeed(SnapshotFn snapshot)
       : snapshot_(std::move(snapshot)), thread_([this] { Run(); }) {}

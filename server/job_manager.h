@@ -127,10 +127,7 @@ class JobManager {
   // listener gets one shared snapshot per change (v1::Job built once per generation) on the
   // manager's feed thread, no lock held. Returns its id and the current snapshot; NOT_FOUND.
   using Listener = ChangeFeed<JobSnapshot>::Listener;
-  struct Subscription {
-    int64_t id = 0;
-    std::shared_ptr<const JobSnapshot> current;
-  };
+  using Subscription = ChangeFeed<JobSnapshot>::Subscription;
   StatusOr<Subscription> Subscribe(const std::string& name, Listener listener);
   void Unsubscribe(const std::string& name, int64_t id);
 
@@ -184,7 +181,7 @@ class JobManager {
   void Expect(Entry* e);  // every rank is expected to run (live) and report from now
   bool LocalWithLauncher(const Entry& e) const;
 
-  void StopWorkers(const std::string& name);  // REQUIRES mu_ NOT held
+  void StopWorkers(const std::string& name);             // REQUIRES mu_ NOT held
   void Run(const std::string& name, const Followup& f);  // REQUIRES mu_ NOT held
 
   StateStore* store_;
@@ -193,10 +190,10 @@ class JobManager {
   AliveProbe alive_;
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
-  Launcher* launcher_ = nullptr;         // GUARDED_BY(mu_)
-  std::map<std::string, Entry> jobs_;    // GUARDED_BY(mu_)
-  std::vector<std::string> order_;       // creation order; GUARDED_BY(mu_)
-  bool shutdown_ = false;                // GUARDED_BY(mu_)
+  Launcher* launcher_ = nullptr;       // GUARDED_BY(mu_)
+  std::map<std::string, Entry> jobs_;  // GUARDED_BY(mu_)
+  std::vector<std::string> order_;     // creation order; GUARDED_BY(mu_)
+  bool shutdown_ = false;              // GUARDED_BY(mu_)
   // Last member: its thread reads the ones above and stops first.
   ChangeFeed<JobSnapshot> feed_{[this](const std::string& name) {
     StatusOr<JobSnapshot> snap = Snapshot(name);

@@ -27,18 +27,18 @@ namespace cyclr {
 // A request to append a revision (the service converts it from the wire).
 struct ScheduleUpdate {
   std::string job;
-  std::optional<ScheduleSpec> spec;     // required unless revert_to is set
+  std::optional<ScheduleSpec> spec;       // required unless revert_to is set
   std::optional<int64_t> effective_step;  // default: the job's current step
   PhaseMode phase = PhaseMode::kContinue;
   std::string author;
   std::string reason;
-  std::optional<int64_t> revert_to;     // append this revision's spec again
+  std::optional<int64_t> revert_to;  // append this revision's spec again
 };
 
 struct TimelineSnapshot {
   int64_t generation = 0;  // grows on every change (revision, applied step, end)
   Timeline timeline;
-  bool ended = false;       // the job reached a terminal state
+  bool ended = false;  // the job reached a terminal state
 };
 
 class ScheduleManager {
@@ -70,8 +70,8 @@ class ScheduleManager {
   static constexpr int64_t kMaxPreviewSteps = 100000;
   StatusOr<std::vector<TimelinePoint>> PreviewJob(const std::string& job, int64_t start,
                                                   int64_t steps) const;
-  static StatusOr<std::vector<TimelinePoint>> PreviewSpec(const ScheduleSpec& spec,
-                                                          int64_t start, int64_t steps);
+  static StatusOr<std::vector<TimelinePoint>> PreviewSpec(const ScheduleSpec& spec, int64_t start,
+                                                          int64_t steps);
 
   // Blocks until the job's generation exceeds `after`, the job ends, Shutdown() is called or
   // `timeout` passes; returns the current snapshot either way.
@@ -84,10 +84,7 @@ class ScheduleManager {
   // Unsubscribe). Returns the listener's id and the current snapshot, taken atomically with the
   // registration so no change is missed. NOT_FOUND for an unknown job.
   using Listener = ChangeFeed<TimelineSnapshot>::Listener;
-  struct Subscription {
-    int64_t id = 0;
-    std::shared_ptr<const TimelineSnapshot> current;
-  };
+  using Subscription = ChangeFeed<TimelineSnapshot>::Subscription;
   StatusOr<Subscription> Subscribe(const std::string& job, Listener listener);
   void Unsubscribe(const std::string& job, int64_t id);
   size_t subscribers(const std::string& job) const { return feed_.listeners(job); }

@@ -5,7 +5,6 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
-
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -24,11 +23,7 @@ class CoordinatorTest : public ::testing::Test {
  protected:
   void SetUp() override { Start(); }
   void Start() {
-    CoordinatorOptions o;
-    o.listen = "127.0.0.1:0";
-    o.metrics = "";
-    o.state_path = dir_.File("state.db");
-    o.work_dir = dir_.File("work");
+    CoordinatorOptions o = testing::LoopbackOptions(dir_);
     o.persist_interval = milliseconds(0);
     o.worker_binary = worker_binary_;
     o.stop_grace = milliseconds(200);
@@ -312,7 +307,8 @@ TEST_F(CoordinatorTest, HealthServiceAnswers) {
 // with a reason naming the rank, the code and the log's last line.
 TEST_F(CoordinatorTest, LocalWorkerExitFailsTheJob) {
   worker_binary_ = dir_.File("worker.sh");
-  std::ofstream(worker_binary_) << "#!/bin/sh\necho \"starting $4\"\necho 'boom: no data'\nexit 3\n";
+  std::ofstream(worker_binary_)
+      << "#!/bin/sh\necho \"starting $4\"\necho 'boom: no data'\nexit 3\n";
   chmod(worker_binary_.c_str(), 0755);
   Restart();
   v1::Job job;

@@ -63,15 +63,14 @@ INSTANTIATE_TEST_SUITE_P(
              "divergence_policy (\"retry\") must be one of: fail, rollback"},
         Rule{"divergence_factor", [](v1::JobSpec* s) { s->set_divergence_factor(0.5); },
              "divergence_factor (0.5) must be > 1"},
-        Rule{"divergence_rollback",
-             [](v1::JobSpec* s) { s->set_divergence_policy("rollback"); },
-             "divergence_policy (\"rollback\") needs checkpoint_dir: it rolls back to a checkpoint"},
+        Rule{
+            "divergence_rollback", [](v1::JobSpec* s) { s->set_divergence_policy("rollback"); },
+            "divergence_policy (\"rollback\") needs checkpoint_dir: it rolls back to a checkpoint"},
         Rule{"rollback_lr_factor", [](v1::JobSpec* s) { s->set_rollback_lr_factor(2); },
              "rollback_lr_factor (2) must be in (0, 1)"},
         Rule{"schedule_missing", [](v1::JobSpec* s) { s->clear_schedule(); },
              "schedule is required"},
-        Rule{"schedule_invalid",
-             [](v1::JobSpec* s) { s->mutable_schedule()->set_max_lr(0.0001); },
+        Rule{"schedule_invalid", [](v1::JobSpec* s) { s->mutable_schedule()->set_max_lr(0.0001); },
              "schedule: max_lr"}),
     [](const ::testing::TestParamInfo<Rule>& info) { return std::string(info.param.field); });
 
@@ -103,8 +102,8 @@ class JobManagerTest : public ::testing::Test {
                                          [](const std::string&, int rank) { return rank == 0; });
     jobs_->SetLauncher(&launcher_);
   }
-  static v1::ReportProgressRequest Step(const std::string& job, int rank, int64_t step,
-                                        double loss, double sps = 100) {
+  static v1::ReportProgressRequest Step(const std::string& job, int rank, int64_t step, double loss,
+                                        double sps = 100) {
     v1::ReportProgressRequest r;
     r.set_job(job);
     r.set_rank(rank);
@@ -133,7 +132,7 @@ TEST_F(JobManagerTest, LaunchValidatesAndRejectsDuplicates) {
   v1::JobSpec bad = testing::ValidJobSpec("b");
   bad.set_workers(0);
   EXPECT_EQ(jobs_->Launch(bad).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(jobs_->List().size(), 1u);  // nothing changed
+  EXPECT_EQ(jobs_->List().size(), 1u);      // nothing changed
   EXPECT_TRUE(launcher_.launched.empty());  // external jobs start nothing
 }
 

@@ -66,7 +66,8 @@ TEST_F(LocalLauncherTest, PassesArgumentsAndCapturesLogs) {
   }
   std::string log = Read(launcher->LogPath("job", 1));
   EXPECT_NE(log.find("args: --coordinator 127.0.0.1:5555 --job job --rank 1 --world-size 2 "
-                     "--log-dir " + dir_.File("work") + "/jobs/job"),
+                     "--log-dir " +
+                     dir_.File("work") + "/jobs/job"),
             std::string::npos)
       << log;
   EXPECT_EQ(launcher->running(), 0);
@@ -99,8 +100,8 @@ TEST_F(LocalLauncherTest, StopTerminatesWorkers) {
 
 TEST_F(LocalLauncherTest, EscalatesToSigkillAfterTheGracePeriod) {
   // The script ignores SIGTERM; only SIGKILL ends it.
-  auto launcher = Make(Script("trap '' TERM\necho ready\nwhile true; do sleep 0.01; done"),
-                       milliseconds(100));
+  auto launcher =
+      Make(Script("trap '' TERM\necho ready\nwhile true; do sleep 0.01; done"), milliseconds(100));
   ASSERT_TRUE(launcher->Launch(testing::ValidJobSpec("job", 1, "local")).ok());
   ASSERT_TRUE(testing::WaitFor(
       [&] { return Read(launcher->LogPath("job", 0)).find("ready") != std::string::npos; }));
@@ -159,8 +160,11 @@ TEST_F(LocalLauncherTest, AdoptsAWorkerItDidNotStart) {
   EXPECT_EQ(x.pid, pid);
   EXPECT_FALSE(x.status_known);
   EXPECT_FALSE(x.ok());
-  EXPECT_EQ(x.Describe().rfind("rank 1 (pid " + std::to_string(pid) +
-                               ", adopted) ended with an unknown status", 0), 0u) << x.Describe();
+  EXPECT_EQ(
+      x.Describe().rfind(
+          "rank 1 (pid " + std::to_string(pid) + ", adopted) ended with an unknown status", 0),
+      0u)
+      << x.Describe();
   int status = 0;
   ASSERT_EQ(waitpid(pid, &status, 0), pid);
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);

@@ -43,11 +43,8 @@ double Sample(const std::string& text, const std::string& series) {
 
 TEST(MetricsTest, ExposesTheScheduleValueAtTheGlobalStep) {
   testing::TempDir dir;
-  CoordinatorOptions o;
-  o.listen = "127.0.0.1:0";
+  CoordinatorOptions o = testing::LoopbackOptions(dir);
   o.metrics = "127.0.0.1:0";
-  o.state_path = dir.File("state.db");
-  o.work_dir = dir.File("work");
   auto c = Coordinator::Start(o);
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   ASSERT_GT((*c)->metrics_port(), 0);

@@ -41,11 +41,7 @@ class ReadoptionTest : public ::testing::Test {
     for (int pid : reap_) waitpid(pid, nullptr, 0);
   }
   void Start() {
-    CoordinatorOptions o;
-    o.listen = "127.0.0.1:0";
-    o.metrics = "";
-    o.state_path = dir_.File("state.db");
-    o.work_dir = dir_.File("work");
+    CoordinatorOptions o = testing::LoopbackOptions(dir_);
     o.persist_interval = milliseconds(0);
     o.worker_binary = script_;
     o.stop_grace = milliseconds(200);
@@ -158,7 +154,8 @@ TEST_F(ReadoptionTest, AdoptedWorkerDyingEarlyRestartsTheGroup) {
   kill(-pids[1], SIGKILL);  // rank 1 dies; the coordinator stops rank 0 and starts both again
   ASSERT_TRUE(testing::WaitFor([&] { return Get().restarts() == 1; })) << Get().reason();
   EXPECT_NE(Get().reason().find("rank 1 (pid " + std::to_string(pids[1]) + ", adopted)"),
-            std::string::npos) << Get().reason();
+            std::string::npos)
+      << Get().reason();
   int fresh[2] = {Pid(0, pids[0]), Pid(1, pids[1])};
   EXPECT_NE(fresh[0], pids[0]);
   EXPECT_NE(fresh[1], pids[1]);

@@ -77,7 +77,7 @@ TEST_F(RestartPolicyTest, KilledWorkerRestartsTheGroupOnceAllExited) {
   ASSERT_TRUE(jobs_->Launch(Local("a", 2)).ok());
   jobs_->OnWorkerExit(Killed("a", 1));
   EXPECT_EQ(launcher_.stopped, std::vector<std::string>{"a"});  // the rest of the group
-  EXPECT_EQ(launcher_.launched.size(), 1u);                      // not before rank 0 ended
+  EXPECT_EQ(launcher_.launched.size(), 1u);                     // not before rank 0 ended
   v1::Job job = Get("a");
   EXPECT_EQ(job.state(), v1::PENDING);  // nobody registered; the group is being restarted
   EXPECT_EQ(job.reason().rfind("restart 1 of 2: worker rank 1 was killed by signal 9", 0), 0u)
@@ -155,7 +155,8 @@ TEST_F(RestartPolicyTest, CleanExitBeforeFinishingIsAFailure) {
   ASSERT_TRUE(jobs_->Launch(Local("a", 1)).ok());
   jobs_->OnWorkerExit(Exited("a", 0, 0));
   EXPECT_NE(Get("a").reason().find("exited with code 0 before reporting finished"),
-            std::string::npos) << Get("a").reason();
+            std::string::npos)
+      << Get("a").reason();
   jobs_->OnWorkerExit(Exited("a", 1, 1));
   EXPECT_EQ(launcher_.launched.size(), 2u);
 }
@@ -237,7 +238,8 @@ TEST_F(RestartPolicyTest, AdoptedWorkerEndingEarlyRestartsTheGroup) {
   EXPECT_EQ(launcher_.launched, (std::vector<std::string>{"a", "a"}));
   EXPECT_EQ(Get("a").restarts(), 1);
   EXPECT_NE(Get("a").reason().find("(pid 4242, adopted) ended with an unknown status"),
-            std::string::npos) << Get("a").reason();
+            std::string::npos)
+      << Get("a").reason();
 }
 
 TEST_F(RestartPolicyTest, UnknownWorkerOfALocalJobIsAdoptedAtRegistration) {

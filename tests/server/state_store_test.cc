@@ -142,8 +142,7 @@ TEST(StateStoreTest, RevisionOfUnknownJobIsRejected) {
 TEST(StateStoreTest, OpenFailsWithClearErrorForBadPath) {
   auto store = StateStore::Open("/nonexistent-dir/for/sure/state.db");
   ASSERT_FALSE(store.ok());
-  EXPECT_NE(store.status().message().find("/nonexistent-dir/for/sure/state.db"),
-            std::string::npos);
+  EXPECT_NE(store.status().message().find("/nonexistent-dir/for/sure/state.db"), std::string::npos);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "cyclr/v1/job.pb.h"
+#include "server/coordinator.h"
 
 namespace cyclr::testing {
 
@@ -33,6 +34,16 @@ class TempDir {
 };
 
 // triangular, base 0.001, max 0.1, 100 steps up.
+// A coordinator on a free loopback port, no metrics endpoint, state and worker logs in `dir`.
+inline CoordinatorOptions LoopbackOptions(const TempDir& dir) {
+  CoordinatorOptions o;
+  o.listen = "127.0.0.1:0";
+  o.metrics = "";
+  o.state_path = dir.File("state.db");
+  o.work_dir = dir.File("work");
+  return o;
+}
+
 inline v1::ScheduleSpec TriangularSpec(double max_lr = 0.1) {
   v1::ScheduleSpec s;
   s.set_policy("triangular");

@@ -107,11 +107,7 @@ class Reader : public grpc::ClientReadReactor<Msg> {
 class WatchStreamTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    CoordinatorOptions o;
-    o.listen = "127.0.0.1:0";
-    o.metrics = "";
-    o.state_path = dir_.File("state.db");
-    o.work_dir = dir_.File("work");
+    CoordinatorOptions o = testing::LoopbackOptions(dir_);
     o.worker_binary = "/bin/false";
     auto c = Coordinator::Start(o);
     ASSERT_TRUE(c.ok()) << c.status().ToString();
