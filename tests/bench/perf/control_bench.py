@@ -2,7 +2,8 @@
 through a live coordinator (launched with `cyclrctl launch --follow`, so the workers register,
 rendezvous through the coordinator's store, report progress, hold a WatchTimeline stream, and
 a follower streams WatchJob), with one `cyclrctl schedule set` issued a third of the way in.
-Runs alternate; the overhead is 1 - coordinated/standalone samples/s per pair, then the median.
+Runs alternate (ABBA); the overhead is 1 - coordinated/standalone steady-state samples/s per pair,
+then the median.
 """
 import json
 import re
@@ -38,8 +39,10 @@ def coordinated_run(coord, name, train_limit, timeout_s=300):
     done = runner.parse_done(coord.worker_log(name, 0) + coord.worker_log(name, 1))
     if sorted(done) != [0, 1]:
         raise runner.BenchError(f"job {name}: no 'done' line from both ranks")
-    return {"samples_per_s": sum(v[3] for v in done.values()) / 2, "set_at_step": set_at,
-            "applied_step": _applied_step(coord, name)}
+    steady = runner.parse_steady(coord.worker_log(name, 0) + coord.worker_log(name, 1))
+    return {"samples_per_s": sum(v[3] for v in done.values()) / 2,
+            "steady_samples_per_s": sum(steady.values()) / len(steady) if steady else None,
+            "set_at_step": set_at, "applied_step": _applied_step(coord, name)}
 
 
 def _wait_for_progress(follow, deadline):
@@ -68,18 +71,31 @@ def _applied_step(coord, name):
     return int(step)
 
 
+def _throughput(result):
+    """Steady-state samples/s per rank (after the warm-up steps, outside evaluation)."""
+    return result["steady_samples_per_s"] or result["samples_per_s"]
+
+
 def run(reps=3, steps=400, log=print):
     limit = steps * peer_bench.BATCH * 2
     coord = Coordinator("control")
     rows = []
     try:
         for rep in range(reps):
-            s = peer_bench.cyclr_run("mlp", limit)
-            c = coordinated_run(coord, f"overhead-{rep}", limit)
-            overhead = 1 - c["samples_per_s"] / s["samples_per_s"]
-            rows.append({"standalone": s, "coordinated": c, "overhead": overhead})
-            log(f"  control rep {rep + 1}/{reps}: standalone {s['samples_per_s']:.0f}, "
-                f"coordinated {c['samples_per_s']:.0f} samples/s per rank "
+            # Which mode runs first alternates (ABBA), so a drift within a pair (the cores
+            # warming, a periodic background task) does not always hit the same mode.
+            if rep % 2 == 0:
+                s = peer_bench.cyclr_run("mlp", limit)
+                c = coordinated_run(coord, f"overhead-{rep}", limit)
+            else:
+                c = coordinated_run(coord, f"overhead-{rep}", limit)
+                s = peer_bench.cyclr_run("mlp", limit)
+            overhead = 1 - _throughput(c) / _throughput(s)
+            rows.append({"standalone": s, "coordinated": c, "overhead": overhead,
+                         "standalone_first": rep % 2 == 0})
+            log(f"  control rep {rep + 1}/{reps} ({'standalone' if rep % 2 == 0 else 'coordinated'}"
+                f" first): standalone {_throughput(s):.0f}, coordinated {_throughput(c):.0f} "
+                f"steady samples/s per rank "
                 f"(schedule set at step {c['set_at_step']}, applied at {c['applied_step']}), "
                 f"overhead {100 * overhead:+.2f}%")
     finally:
@@ -87,7 +103,7 @@ def run(reps=3, steps=400, log=print):
     return {
         "steps_per_rank": steps,
         "runs": rows,
-        "standalone_median": runner.median([r["standalone"]["samples_per_s"] for r in rows]),
-        "coordinated_median": runner.median([r["coordinated"]["samples_per_s"] for r in rows]),
+        "standalone_median": runner.median([_throughput(r["standalone"]) for r in rows]),
+        "coordinated_median": runner.median([_throughput(r["coordinated"]) for r in rows]),
         "overhead_median": runner.median([r["overhead"] for r in rows]),
     }
