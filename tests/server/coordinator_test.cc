@@ -30,15 +30,10 @@ class CoordinatorTest : public ::testing::Test {
     auto c = Coordinator::Start(o);
     ASSERT_TRUE(c.ok()) << c.status().ToString();
     coordinator_ = std::move(*c);
-    auto channel = grpc::CreateChannel(coordinator_->address(), grpc::InsecureChannelCredentials());
-    jobs_ = v1::JobService::NewStub(channel);
-    schedules_ = v1::ScheduleService::NewStub(channel);
-    workers_ = v1::WorkerService::NewStub(channel);
+    stubs_ = testing::ConnectStubs(coordinator_->address());
   }
   void Restart() {
-    jobs_.reset();
-    schedules_.reset();
-    workers_.reset();
+    stubs_ = testing::ServiceStubs();
     coordinator_.reset();
     Start();
   }
@@ -46,22 +41,22 @@ class CoordinatorTest : public ::testing::Test {
     grpc::ClientContext ctx;
     v1::LaunchJobRequest req;
     *req.mutable_spec() = spec;
-    return jobs_->LaunchJob(&ctx, req, job);
+    return stubs_.jobs->LaunchJob(&ctx, req, job);
   }
   grpc::Status Update(const v1::UpdateScheduleRequest& req, v1::Revision* rev) {
     grpc::ClientContext ctx;
-    return schedules_->UpdateSchedule(&ctx, req, rev);
+    return stubs_.schedules->UpdateSchedule(&ctx, req, rev);
   }
   grpc::Status Report(const v1::ReportProgressRequest& req, v1::ReportProgressResponse* resp) {
     grpc::ClientContext ctx;
-    return workers_->ReportProgress(&ctx, req, resp);
+    return stubs_.workers->ReportProgress(&ctx, req, resp);
   }
   v1::Job Get(const std::string& name) {
     grpc::ClientContext ctx;
     v1::GetJobRequest req;
     req.set_name(name);
     v1::Job job;
-    EXPECT_TRUE(jobs_->GetJob(&ctx, req, &job).ok());
+    EXPECT_TRUE(stubs_.jobs->GetJob(&ctx, req, &job).ok());
     return job;
   }
   static v1::ReportProgressRequest Step(const std::string& job, int rank, int64_t step) {
@@ -78,9 +73,7 @@ class CoordinatorTest : public ::testing::Test {
   testing::TempDir dir_;
   std::string worker_binary_ = "/bin/false";
   std::unique_ptr<Coordinator> coordinator_;
-  std::unique_ptr<v1::JobService::Stub> jobs_;
-  std::unique_ptr<v1::ScheduleService::Stub> schedules_;
-  std::unique_ptr<v1::WorkerService::Stub> workers_;
+  testing::ServiceStubs stubs_;
 };
 
 TEST_F(CoordinatorTest, JobLifecycleOverGrpc) {
@@ -90,7 +83,7 @@ TEST_F(CoordinatorTest, JobLifecycleOverGrpc) {
   {
     grpc::ClientContext ctx;
     v1::ListJobsResponse list;
-    ASSERT_TRUE(jobs_->ListJobs(&ctx, v1::ListJobsRequest(), &list).ok());
+    ASSERT_TRUE(stubs_.jobs->ListJobs(&ctx, v1::ListJobsRequest(), &list).ok());
     ASSERT_EQ(list.jobs_size(), 1);
     EXPECT_EQ(list.jobs(0).name(), "mnist");
   }
@@ -102,7 +95,7 @@ TEST_F(CoordinatorTest, JobLifecycleOverGrpc) {
     req.set_rank(-1);
     req.set_world_size(2);
     v1::RegisterResponse resp;
-    ASSERT_TRUE(workers_->Register(&ctx, req, &resp).ok());
+    ASSERT_TRUE(stubs_.workers->Register(&ctx, req, &resp).ok());
     EXPECT_EQ(resp.rank(), i);
     EXPECT_EQ(resp.store_prefix(), "mnist/0/");
     EXPECT_EQ(resp.timeline().revisions_size(), 1);
@@ -132,7 +125,7 @@ TEST_F(CoordinatorTest, JobLifecycleOverGrpc) {
     v1::GetTimelineRequest req;
     req.set_job("mnist");
     v1::Timeline t;
-    ASSERT_TRUE(schedules_->GetTimeline(&ctx, req, &t).ok());
+    ASSERT_TRUE(stubs_.schedules->GetTimeline(&ctx, req, &t).ok());
     ASSERT_EQ(t.revisions_size(), 2);
     EXPECT_EQ(t.revisions(1).author(), "carol");
   }
@@ -145,7 +138,7 @@ TEST_F(CoordinatorTest, JobLifecycleOverGrpc) {
     v1::StopJobRequest req;
     req.set_name("mnist");
     v1::Job stopped;
-    ASSERT_TRUE(jobs_->StopJob(&ctx, req, &stopped).ok());
+    ASSERT_TRUE(stubs_.jobs->StopJob(&ctx, req, &stopped).ok());
     EXPECT_EQ(stopped.state(), v1::STOPPED);
   }
   ASSERT_TRUE(Report(Step("mnist", 0, 22), &rr).ok());
@@ -189,7 +182,8 @@ TEST_F(CoordinatorTest, BadInputGetsOneClearErrorCode) {
   reg.set_rank(0);
   reg.set_world_size(5);
   v1::RegisterResponse rresp;
-  EXPECT_EQ(workers_->Register(&ctx, reg, &rresp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(stubs_.workers->Register(&ctx, reg, &rresp).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(Report(Step("ghost", 0, 1), &rr).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
@@ -204,7 +198,7 @@ TEST_F(CoordinatorTest, StoreRendezvousOverGrpc) {
     req.set_key("r/0/addr");
     req.set_value("tcp://x");
     v1::StoreSetResponse resp;
-    EXPECT_TRUE(workers_->StoreSet(&ctx, req, &resp).ok());
+    EXPECT_TRUE(stubs_.workers->StoreSet(&ctx, req, &resp).ok());
   });
   grpc::ClientContext ctx;
   v1::StoreGetRequest req;
@@ -212,7 +206,7 @@ TEST_F(CoordinatorTest, StoreRendezvousOverGrpc) {
   req.add_keys("r/0/addr");
   req.set_timeout_ms(5000);
   v1::StoreGetResponse resp;
-  ASSERT_TRUE(workers_->StoreGet(&ctx, req, &resp).ok());
+  ASSERT_TRUE(stubs_.workers->StoreGet(&ctx, req, &resp).ok());
   setter.join();
   ASSERT_EQ(resp.values_size(), 1);
   EXPECT_EQ(resp.values(0), "tcp://x");
@@ -221,7 +215,7 @@ TEST_F(CoordinatorTest, StoreRendezvousOverGrpc) {
   req.clear_keys();
   req.add_keys("absent");
   req.set_timeout_ms(20);
-  grpc::Status s = workers_->StoreGet(&ctx2, req, &resp);
+  grpc::Status s = stubs_.workers->StoreGet(&ctx2, req, &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
   EXPECT_NE(s.error_message().find("absent"), std::string::npos);
 }
@@ -232,7 +226,7 @@ TEST_F(CoordinatorTest, WatchTimelineStreamsChangesAndEndsWithTheJob) {
   grpc::ClientContext ctx;
   v1::GetTimelineRequest req;
   req.set_job("w");
-  auto reader = schedules_->WatchTimeline(&ctx, req);
+  auto reader = stubs_.schedules->WatchTimeline(&ctx, req);
   v1::Timeline t;
   ASSERT_TRUE(reader->Read(&t));
   EXPECT_EQ(t.revisions_size(), 1);
@@ -247,7 +241,7 @@ TEST_F(CoordinatorTest, WatchTimelineStreamsChangesAndEndsWithTheJob) {
   grpc::ClientContext sctx;
   v1::StopJobRequest stop;
   stop.set_name("w");
-  ASSERT_TRUE(jobs_->StopJob(&sctx, stop, &job).ok());
+  ASSERT_TRUE(stubs_.jobs->StopJob(&sctx, stop, &job).ok());
   while (reader->Read(&t)) {
   }
   EXPECT_TRUE(reader->Finish().ok());
@@ -259,7 +253,7 @@ TEST_F(CoordinatorTest, WatchJobEndsWhenClientCancels) {
   grpc::ClientContext ctx;
   v1::GetJobRequest req;
   req.set_name("c");
-  auto reader = jobs_->WatchJob(&ctx, req);
+  auto reader = stubs_.jobs->WatchJob(&ctx, req);
   ASSERT_TRUE(reader->Read(&job));
   EXPECT_EQ(job.state(), v1::PENDING);
   v1::ReportProgressResponse rr;
@@ -316,7 +310,7 @@ TEST_F(CoordinatorTest, LocalWorkerExitFailsTheJob) {
   grpc::ClientContext ctx;
   v1::GetJobRequest req;
   req.set_name("local");
-  auto reader = jobs_->WatchJob(&ctx, req);
+  auto reader = stubs_.jobs->WatchJob(&ctx, req);
   while (reader->Read(&job)) {
   }
   ASSERT_TRUE(reader->Finish().ok());
@@ -343,7 +337,7 @@ TEST_F(CoordinatorTest, StoppingALocalJobTerminatesItsWorkers) {
   grpc::ClientContext ctx;
   v1::StopJobRequest stop;
   stop.set_name("sleepy");
-  ASSERT_TRUE(jobs_->StopJob(&ctx, stop, &job).ok());
+  ASSERT_TRUE(stubs_.jobs->StopJob(&ctx, stop, &job).ok());
   EXPECT_EQ(job.state(), v1::STOPPED);
   EXPECT_TRUE(testing::WaitFor([&] { return kill(pid, 0) != 0; })) << "worker still running";
   EXPECT_EQ(Get("sleepy").state(), v1::STOPPED);  // the exit does not change a stopped job
@@ -371,7 +365,7 @@ TEST_F(CoordinatorTest, RestartRecoversJobsAndRevisions) {
   v1::StopJobRequest stop;
   stop.set_name("gone");
   stop.set_reason("bye");
-  ASSERT_TRUE(jobs_->StopJob(&sctx, stop, &job).ok());
+  ASSERT_TRUE(stubs_.jobs->StopJob(&sctx, stop, &job).ok());
 
   Restart();
 
@@ -385,7 +379,7 @@ TEST_F(CoordinatorTest, RestartRecoversJobsAndRevisions) {
   v1::GetTimelineRequest req;
   req.set_job("keep");
   v1::Timeline t;
-  ASSERT_TRUE(schedules_->GetTimeline(&ctx, req, &t).ok());
+  ASSERT_TRUE(stubs_.schedules->GetTimeline(&ctx, req, &t).ok());
   ASSERT_EQ(t.revisions_size(), 2);
   EXPECT_EQ(t.revisions(1).effective_step(), 50);
   EXPECT_EQ(t.revisions(1).applied_step(), 51);

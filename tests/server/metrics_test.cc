@@ -1,6 +1,5 @@
 // Metrics over HTTP: the real Coordinator's /metrics endpoint, fetched with a plain socket.
 #include <arpa/inet.h>
-#include <grpcpp/create_channel.h>
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -49,15 +48,13 @@ TEST(MetricsTest, ExposesTheScheduleValueAtTheGlobalStep) {
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   ASSERT_GT((*c)->metrics_port(), 0);
 
-  auto channel = grpc::CreateChannel((*c)->address(), grpc::InsecureChannelCredentials());
-  auto jobs = v1::JobService::NewStub(channel);
-  auto workers = v1::WorkerService::NewStub(channel);
+  testing::ServiceStubs stubs = testing::ConnectStubs((*c)->address());
   {
     grpc::ClientContext ctx;
     v1::LaunchJobRequest req;
     *req.mutable_spec() = testing::ValidJobSpec("m", 1);
     v1::Job job;
-    ASSERT_TRUE(jobs->LaunchJob(&ctx, req, &job).ok());
+    ASSERT_TRUE(stubs.jobs->LaunchJob(&ctx, req, &job).ok());
   }
   {
     grpc::ClientContext ctx;
@@ -70,7 +67,7 @@ TEST(MetricsTest, ExposesTheScheduleValueAtTheGlobalStep) {
     s->set_step_seconds(0.02);
     s->set_allreduce_seconds(0.005);
     v1::ReportProgressResponse resp;
-    ASSERT_TRUE(workers->ReportProgress(&ctx, req, &resp).ok());
+    ASSERT_TRUE(stubs.workers->ReportProgress(&ctx, req, &resp).ok());
   }
   std::string text = HttpGet((*c)->metrics_port(), "/metrics");
   ASSERT_NE(text.find("200 OK"), std::string::npos) << text;

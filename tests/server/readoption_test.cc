@@ -2,7 +2,6 @@
 // previous one started: they keep reporting and watching the timeline without registering again,
 // the new coordinator watches their pids, and the job ends SUCCEEDED — or, when an adopted worker
 // dies before finishing, its group is restarted. Shell scripts stand in for cyclr-worker.
-#include <grpcpp/create_channel.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -48,9 +47,7 @@ class ReadoptionTest : public ::testing::Test {
     auto c = Coordinator::Start(o);
     ASSERT_TRUE(c.ok()) << c.status().ToString();
     coordinator_ = std::move(*c);
-    channel_ = grpc::CreateChannel(coordinator_->address(), grpc::InsecureChannelCredentials());
-    jobs_ = v1::JobService::NewStub(channel_);
-    workers_ = v1::WorkerService::NewStub(channel_);
+    stubs_ = testing::ConnectStubs(coordinator_->address());
   }
   void Restart() {
     coordinator_.reset();  // like a crash for the workers: they are left running
@@ -74,7 +71,7 @@ class ReadoptionTest : public ::testing::Test {
     req.set_world_size(2);
     req.set_pid(pid);
     v1::RegisterResponse resp;
-    return workers_->Register(&ctx, req, &resp);
+    return stubs_.workers->Register(&ctx, req, &resp);
   }
   grpc::Status Report(int rank, int64_t step, bool finished, v1::ReportProgressResponse* resp) {
     grpc::ClientContext ctx;
@@ -83,14 +80,14 @@ class ReadoptionTest : public ::testing::Test {
     req.set_rank(rank);
     req.add_steps()->set_step(step);
     req.set_finished(finished);
-    return workers_->ReportProgress(&ctx, req, resp);
+    return stubs_.workers->ReportProgress(&ctx, req, resp);
   }
   v1::Job Get() {
     grpc::ClientContext ctx;
     v1::GetJobRequest req;
     req.set_name("job");
     v1::Job job;
-    EXPECT_TRUE(jobs_->GetJob(&ctx, req, &job).ok());
+    EXPECT_TRUE(stubs_.jobs->GetJob(&ctx, req, &job).ok());
     return job;
   }
   void LaunchAndRegister(int max_restarts) {
@@ -100,7 +97,7 @@ class ReadoptionTest : public ::testing::Test {
     v1::LaunchJobRequest req;
     *req.mutable_spec() = spec;
     v1::Job job;
-    ASSERT_TRUE(jobs_->LaunchJob(&ctx, req, &job).ok());
+    ASSERT_TRUE(stubs_.jobs->LaunchJob(&ctx, req, &job).ok());
     for (int r = 0; r < 2; ++r) {
       ASSERT_TRUE(Register(r, Pid(r)).ok());
       reap_.push_back(Pid(r));
@@ -111,9 +108,7 @@ class ReadoptionTest : public ::testing::Test {
   std::string script_;
   std::vector<int> reap_;
   std::unique_ptr<Coordinator> coordinator_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::JobService::Stub> jobs_;
-  std::unique_ptr<v1::WorkerService::Stub> workers_;
+  testing::ServiceStubs stubs_;
 };
 
 TEST_F(ReadoptionTest, WorkersOfThePreviousCoordinatorFinishTheJob) {
@@ -131,8 +126,7 @@ TEST_F(ReadoptionTest, WorkersOfThePreviousCoordinatorFinishTheJob) {
     grpc::ClientContext ctx;
     v1::GetTimelineRequest req;
     req.set_job("job");
-    auto stub = v1::ScheduleService::NewStub(channel_);
-    auto reader = stub->WatchTimeline(&ctx, req);
+    auto reader = stubs_.schedules->WatchTimeline(&ctx, req);
     v1::Timeline timeline;
     ASSERT_TRUE(reader->Read(&timeline));
     EXPECT_EQ(timeline.revisions_size(), 1);
@@ -163,7 +157,7 @@ TEST_F(ReadoptionTest, AdoptedWorkerDyingEarlyRestartsTheGroup) {
   v1::StopJobRequest stop;
   stop.set_name("job");
   v1::Job job;
-  ASSERT_TRUE(jobs_->StopJob(&ctx, stop, &job).ok());
+  ASSERT_TRUE(stubs_.jobs->StopJob(&ctx, stop, &job).ok());
   EXPECT_TRUE(testing::WaitFor([&] { return kill(fresh[0], 0) != 0 && kill(fresh[1], 0) != 0; }))
       << "the restarted workers were not stopped";
 }

@@ -1,6 +1,7 @@
 // Helpers shared by the coordinator tests: a temporary folder and valid specs.
 #pragma once
 
+#include <grpcpp/create_channel.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -11,6 +12,7 @@
 #include <thread>
 
 #include "cyclr/v1/job.pb.h"
+#include "cyclr/v1/service.grpc.pb.h"
 #include "server/coordinator.h"
 
 namespace cyclr::testing {
@@ -42,6 +44,22 @@ inline CoordinatorOptions LoopbackOptions(const TempDir& dir) {
   o.state_path = dir.File("state.db");
   o.work_dir = dir.File("work");
   return o;
+}
+
+// Stubs of the coordinator's three services on one insecure channel to `address`.
+struct ServiceStubs {
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<v1::JobService::Stub> jobs;
+  std::unique_ptr<v1::ScheduleService::Stub> schedules;
+  std::unique_ptr<v1::WorkerService::Stub> workers;
+};
+inline ServiceStubs ConnectStubs(const std::string& address) {
+  ServiceStubs s;
+  s.channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  s.jobs = v1::JobService::NewStub(s.channel);
+  s.schedules = v1::ScheduleService::NewStub(s.channel);
+  s.workers = v1::WorkerService::NewStub(s.channel);
+  return s;
 }
 
 inline v1::ScheduleSpec TriangularSpec(double max_lr = 0.1) {

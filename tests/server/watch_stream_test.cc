@@ -3,7 +3,6 @@
 // watchers of other jobs get nothing, and the stream ends OK / NOT_FOUND / UNAVAILABLE as
 // documented. The clients use gRPC's callback API too, so they add no thread per stream either
 // and the process's thread count shows the server's threads.
-#include <grpcpp/create_channel.h>
 #include <gtest/gtest.h>
 
 #include <condition_variable>
@@ -112,9 +111,7 @@ class WatchStreamTest : public ::testing::Test {
     auto c = Coordinator::Start(o);
     ASSERT_TRUE(c.ok()) << c.status().ToString();
     coordinator_ = std::move(*c);
-    auto channel = grpc::CreateChannel(coordinator_->address(), grpc::InsecureChannelCredentials());
-    jobs_ = v1::JobService::NewStub(channel);
-    schedules_ = v1::ScheduleService::NewStub(channel);
+    stubs_ = testing::ConnectStubs(coordinator_->address());
   }
 
   void Launch(const std::string& name) {
@@ -122,7 +119,7 @@ class WatchStreamTest : public ::testing::Test {
     v1::LaunchJobRequest req;
     *req.mutable_spec() = testing::ValidJobSpec(name);
     v1::Job job;
-    ASSERT_TRUE(jobs_->LaunchJob(&ctx, req, &job).ok());
+    ASSERT_TRUE(stubs_.jobs->LaunchJob(&ctx, req, &job).ok());
   }
   void Update(const std::string& job, double max_lr) {
     grpc::ClientContext ctx;
@@ -130,27 +127,27 @@ class WatchStreamTest : public ::testing::Test {
     req.set_job(job);
     *req.mutable_spec() = testing::TriangularSpec(max_lr);
     v1::Revision rev;
-    ASSERT_TRUE(schedules_->UpdateSchedule(&ctx, req, &rev).ok());
+    ASSERT_TRUE(stubs_.schedules->UpdateSchedule(&ctx, req, &rev).ok());
   }
   void Stop(const std::string& job) {
     grpc::ClientContext ctx;
     v1::StopJobRequest req;
     req.set_name(job);
     v1::Job out;
-    ASSERT_TRUE(jobs_->StopJob(&ctx, req, &out).ok());
+    ASSERT_TRUE(stubs_.jobs->StopJob(&ctx, req, &out).ok());
   }
   std::unique_ptr<Reader<v1::Timeline>> WatchTimeline(const std::string& job) {
     return std::make_unique<Reader<v1::Timeline>>(
         [&](grpc::ClientContext* ctx, grpc::ClientReadReactor<v1::Timeline>* r) {
           timeline_req_.set_job(job);
-          schedules_->async()->WatchTimeline(ctx, &timeline_req_, r);
+          stubs_.schedules->async()->WatchTimeline(ctx, &timeline_req_, r);
         });
   }
   std::unique_ptr<Reader<v1::Job>> WatchJob(const std::string& job) {
     return std::make_unique<Reader<v1::Job>>(
         [&](grpc::ClientContext* ctx, grpc::ClientReadReactor<v1::Job>* r) {
           job_req_.set_name(job);
-          jobs_->async()->WatchJob(ctx, &job_req_, r);
+          stubs_.jobs->async()->WatchJob(ctx, &job_req_, r);
         });
   }
   static bool HasRevisions(const std::vector<v1::Timeline>& r, int n) {
@@ -161,8 +158,7 @@ class WatchStreamTest : public ::testing::Test {
   v1::GetTimelineRequest timeline_req_;  // serialised by StartCall, reused
   v1::GetJobRequest job_req_;
   std::unique_ptr<Coordinator> coordinator_;
-  std::unique_ptr<v1::JobService::Stub> jobs_;
-  std::unique_ptr<v1::ScheduleService::Stub> schedules_;
+  testing::ServiceStubs stubs_;
 };
 
 TEST_F(WatchStreamTest, FiftyWatchersGetTheRevisionWithoutAThreadEach) {
