@@ -108,7 +108,6 @@ void Coordinator::Shutdown() {
   }
   if (job_service_) job_service_->Shutdown();
   if (schedule_service_) schedule_service_->Shutdown();
-  if (schedules_) schedules_->Shutdown();
   if (registry_) registry_->Shutdown();
   if (jobs_) jobs_->Shutdown();
   if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));

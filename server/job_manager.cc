@@ -167,8 +167,8 @@ StatusOr<bool> JobManager::Report(const v1::ReportProgressRequest& r) {
     if (e->restarting) {
       // The failed group's last words (errors from losing a peer): its exits decide.
     } else if (!r.error().empty() && (!LocalWithLauncher(*e) || IsFinalWorkerError(r.error()))) {
-      stop_workers = Finish(e, v1::FAILED,
-                            "rank " + std::to_string(r.rank()) + " reported an error: " + r.error());
+      stop_workers = Finish(
+          e, v1::FAILED, "rank " + std::to_string(r.rank()) + " reported an error: " + r.error());
       stop_reply = true;
     } else if (!r.error().empty()) {
       // The worker exits non-zero next; the exits decide (restart or FAILED), and the first
@@ -182,15 +182,6 @@ StatusOr<bool> JobManager::Report(const v1::ReportProgressRequest& r) {
   }
   if (stop_workers) StopWorkers(r.job());
   return stop_reply;
-}
-
-StatusOr<JobSnapshot> JobManager::WaitForChange(const std::string& name, int64_t after,
-                                                std::chrono::milliseconds timeout) const {
-  std::unique_lock<std::mutex> lock(mu_);
-  const Entry* e = Find(name);
-  if (!e) return UnknownJob(name);
-  cv_.wait_for(lock, timeout, [&] { return shutdown_ || e->generation > after; });
-  return JobSnapshot{e->generation, ToJob(*e)};
 }
 
 StatusOr<JobSnapshot> JobManager::Snapshot(const std::string& name) const {
@@ -215,15 +206,13 @@ void JobManager::Unsubscribe(const std::string& name, int64_t id) { feed_.Remove
 
 void JobManager::Shutdown() {
   std::lock_guard<std::mutex> lock(mu_);
-  shutdown_ = true;
   for (auto& [name, e] : jobs_) {
     if (e.dirty) {
       Status s = Persist(&e, true);
-      if (!s.ok()) std::fprintf(stderr, "cyclr: saving job %s: %s\n", name.c_str(),
-                                s.ToString().c_str());
+      if (!s.ok())
+        std::fprintf(stderr, "cyclr: saving job %s: %s\n", name.c_str(), s.ToString().c_str());
     }
   }
-  cv_.notify_all();
 }
 
 JobManager::Entry* JobManager::Find(const std::string& name) {
@@ -242,7 +231,10 @@ v1::Job JobManager::ToJob(const Entry& e) const {
   StatusOr<TimelinePoint> p = schedules_->PointAt(job.name(), job.global_step());
   if (p.ok()) {
     job.set_lr(p->lr);
-    if (p->momentum) job.set_momentum(*p->momentum); else job.clear_momentum();
+    if (p->momentum)
+      job.set_momentum(*p->momentum);
+    else
+      job.clear_momentum();
     job.set_schedule_version(p->version);
   }
   for (const auto& [rank, st] : e.ranks) {
@@ -307,8 +299,8 @@ bool JobManager::Finish(Entry* e, v1::JobState state, const std::string& reason)
   schedules_->EndJob(e->job.name());
   Changed(e);
   Status s = Persist(e, true);
-  if (!s.ok()) std::fprintf(stderr, "cyclr: saving job %s: %s\n", e->job.name().c_str(),
-                            s.ToString().c_str());
+  if (!s.ok())
+    std::fprintf(stderr, "cyclr: saving job %s: %s\n", e->job.name().c_str(), s.ToString().c_str());
   return state != v1::SUCCEEDED && e->job.spec().launcher() == "local" && launcher_ != nullptr;
 }
 
@@ -335,7 +327,6 @@ Status JobManager::Persist(Entry* e, bool force) {
 
 void JobManager::Changed(Entry* e) {
   ++e->generation;
-  cv_.notify_all();
   feed_.Changed(e->job.name());
 }
 
@@ -347,8 +338,8 @@ void JobManager::StopWorkers(const std::string& name) {
   }
   if (!launcher) return;
   Status s = launcher->Stop(name);
-  if (!s.ok()) std::fprintf(stderr, "cyclr: stopping workers of %s: %s\n", name.c_str(),
-                            s.ToString().c_str());
+  if (!s.ok())
+    std::fprintf(stderr, "cyclr: stopping workers of %s: %s\n", name.c_str(), s.ToString().c_str());
 }
 
 }  // namespace cyclr

@@ -37,7 +37,6 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
@@ -118,9 +117,6 @@ class JobManager {
   // `now` (the coordinator calls it periodically).
   void CheckHeartbeats(Clock::time_point now);
 
-  // Blocks until the job changed after `after`, Shutdown(), or `timeout`.
-  StatusOr<JobSnapshot> WaitForChange(const std::string& name, int64_t after,
-                                      std::chrono::milliseconds timeout) const;
   StatusOr<JobSnapshot> Snapshot(const std::string& name) const;
 
   // Push notification of the job's changes, as ScheduleManager::Subscribe (change_feed.h): the
@@ -131,7 +127,7 @@ class JobManager {
   StatusOr<Subscription> Subscribe(const std::string& name, Listener listener);
   void Unsubscribe(const std::string& name, int64_t id);
 
-  // Persists pending progress and wakes every waiter.
+  // Persists pending progress (called at the coordinator's shutdown).
   void Shutdown();
 
   static bool IsTerminal(v1::JobState s) {
@@ -189,11 +185,9 @@ class JobManager {
   Options options_;
   AliveProbe alive_;
   mutable std::mutex mu_;
-  mutable std::condition_variable cv_;
   Launcher* launcher_ = nullptr;       // GUARDED_BY(mu_)
   std::map<std::string, Entry> jobs_;  // GUARDED_BY(mu_)
   std::vector<std::string> order_;     // creation order; GUARDED_BY(mu_)
-  bool shutdown_ = false;              // GUARDED_BY(mu_)
   // Last member: its thread reads the ones above and stops first.
   ChangeFeed<JobSnapshot> feed_{[this](const std::string& name) {
     StatusOr<JobSnapshot> snap = Snapshot(name);

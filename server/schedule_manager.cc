@@ -25,7 +25,8 @@ StatusOr<std::vector<TimelinePoint>> ScheduleManager::PreviewJob(const std::stri
                                                                  int64_t steps) const {
   CYCLR_RETURN_IF_ERROR(CheckPreviewRange(start, steps));
   CYCLR_ASSIGN_OR_RETURN(TimelineSnapshot snap, Snapshot(job));
-  if (snap.timeline.empty()) return Status::FailedPrecondition("job \"" + job + "\" has no schedule");
+  if (snap.timeline.empty())
+    return Status::FailedPrecondition("job \"" + job + "\" has no schedule");
   std::vector<TimelinePoint> points;
   for (int64_t s = start; s < start + steps; ++s) points.push_back(snap.timeline.At(s));
   return points;
@@ -52,11 +53,9 @@ void ScheduleManager::AddJob(const std::string& job, Timeline timeline, int64_t 
   e.timeline = std::move(timeline);
   e.current_step = current_step;
   e.ended = ended;
-  cv_.notify_all();
 }
 
-StatusOr<Revision> ScheduleManager::BuildRevision(const Entry& e,
-                                                  const ScheduleUpdate& u) const {
+StatusOr<Revision> ScheduleManager::BuildRevision(const Entry& e, const ScheduleUpdate& u) const {
   Revision rev;
   rev.version = e.timeline.latest_version() + 1;
   rev.phase = u.phase;
@@ -85,10 +84,10 @@ StatusOr<Revision> ScheduleManager::BuildRevision(const Entry& e,
                                       std::to_string(e.current_step) + ")");
   }
   if (rev.effective_step < prev_start) {
-    return Status::FailedPrecondition(
-        "effective_step (" + std::to_string(rev.effective_step) +
-        ") must be >= the start step of revision " +
-        std::to_string(e.timeline.latest_version()) + " (" + std::to_string(prev_start) + ")");
+    return Status::FailedPrecondition("effective_step (" + std::to_string(rev.effective_step) +
+                                      ") must be >= the start step of revision " +
+                                      std::to_string(e.timeline.latest_version()) + " (" +
+                                      std::to_string(prev_start) + ")");
   }
   return rev;
 }
@@ -146,16 +145,6 @@ StatusOr<TimelineSnapshot> ScheduleManager::Snapshot(const std::string& job) con
   return TimelineSnapshot{it->second.generation, it->second.timeline, it->second.ended};
 }
 
-StatusOr<TimelineSnapshot> ScheduleManager::WaitForChange(
-    const std::string& job, int64_t after, std::chrono::milliseconds timeout) const {
-  std::unique_lock<std::mutex> lock(mu_);
-  auto it = jobs_.find(job);
-  if (it == jobs_.end()) return UnknownJob(job);
-  const Entry& e = it->second;
-  cv_.wait_for(lock, timeout, [&] { return shutdown_ || e.ended || e.generation > after; });
-  return TimelineSnapshot{e.generation, e.timeline, e.ended};
-}
-
 void ScheduleManager::SetCurrentStep(const std::string& job, int64_t step) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = jobs_.find(job);
@@ -170,15 +159,8 @@ void ScheduleManager::EndJob(const std::string& job) {
   Changed(job, &it->second);
 }
 
-void ScheduleManager::Shutdown() {
-  std::lock_guard<std::mutex> lock(mu_);
-  shutdown_ = true;
-  cv_.notify_all();
-}
-
 void ScheduleManager::Changed(const std::string& job, Entry* e) {
   ++e->generation;
-  cv_.notify_all();
   feed_.Changed(job);
 }
 

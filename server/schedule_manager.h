@@ -3,14 +3,13 @@
 // An update is validated by core (Timeline::Append), written to the StateStore, and only then
 // made visible, so UpdateSchedule never reports a revision that a crash could lose. Every change
 // grows a per-job generation counter. Watchers subscribe (Subscribe): the manager's feed thread
-// hands them one shared snapshot per change (change_feed.h); WaitForChange polls instead.
+// hands them one shared snapshot per change (change_feed.h).
 //
 // The job's current step and whether it ended are pushed in by the JobManager (SetCurrentStep,
 // EndJob), so this class depends on nothing but the store. Thread-safe.
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -73,11 +72,6 @@ class ScheduleManager {
   static StatusOr<std::vector<TimelinePoint>> PreviewSpec(const ScheduleSpec& spec, int64_t start,
                                                           int64_t steps);
 
-  // Blocks until the job's generation exceeds `after`, the job ends, Shutdown() is called or
-  // `timeout` passes; returns the current snapshot either way.
-  StatusOr<TimelineSnapshot> WaitForChange(const std::string& job, int64_t after,
-                                           std::chrono::milliseconds timeout) const;
-
   // Push notification of the job's changes: `listener` is called with the job's snapshot after
   // every change (generation growth, coalesced), on the manager's feed thread with no lock held,
   // under ChangeFeed's contract (change_feed.h: must not block; may run once more after
@@ -93,8 +87,6 @@ class ScheduleManager {
   void SetCurrentStep(const std::string& job, int64_t step);
   // Marks the job ended: no more updates, watchers finish.
   void EndJob(const std::string& job);
-  // Wakes every waiter; WaitForChange returns at once from now on.
-  void Shutdown();
 
  private:
   struct Entry {
@@ -110,9 +102,7 @@ class ScheduleManager {
 
   StateStore* store_;
   mutable std::mutex mu_;
-  mutable std::condition_variable cv_;
   std::map<std::string, Entry> jobs_;  // GUARDED_BY(mu_)
-  bool shutdown_ = false;              // GUARDED_BY(mu_)
   // Last member: its thread reads the ones above and stops first.
   ChangeFeed<TimelineSnapshot> feed_{
       [this](const std::string& job) { return SharedSnapshot(job); }};

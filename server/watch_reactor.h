@@ -27,8 +27,8 @@
 #include <utility>
 #include <vector>
 
-#include "proto/proto_convert.h"
 #include "server/metrics_exporter.h"
+#include "server/rpc_observer.h"
 
 namespace cyclr {
 
@@ -38,7 +38,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<Msg> {
   using Ptr = std::shared_ptr<WatchReactor>;
 
   // `metrics` may be null; it and `method` (a literal) must outlive the RPC. The RPC is counted
-  // in the metrics with its final status and duration, as Observe() does for unary RPCs.
+  // in the metrics with its final status and duration (RecordRpc, as Observe() for unary RPCs).
   static Ptr Create(MetricsExporter* metrics, const char* method) {
     Ptr r(new WatchReactor(metrics, method));
     r->self_ = r;
@@ -121,10 +121,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<Msg> {
     finished_ = true;
     grpc::Status status = *end_;
     lock.unlock();
-    if (metrics_) {
-      std::chrono::duration<double> took = std::chrono::steady_clock::now() - start_;
-      metrics_->ObserveRpc(method_, StatusCodeName(FromGrpc(status).code()), took.count());
-    }
+    RecordRpc(metrics_, method_, status, start_);
     this->Finish(status);
   }
 

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <mutex>
+
 #include "server/job_spec_rules.h"
 #include "tests/server/fake_launcher.h"
 #include "tests/server/test_util.h"
@@ -250,14 +253,27 @@ TEST_F(JobManagerTest, StopIsFinal) {
   EXPECT_EQ(jobs_->SpecForWorkers("a").status().code(), StatusCode::kFailedPrecondition);
 }
 
-TEST_F(JobManagerTest, WatchersSeeChanges) {
+TEST_F(JobManagerTest, SubscribersSeeChanges) {
   ASSERT_TRUE(jobs_->Launch(testing::ValidJobSpec("a")).ok());
-  int64_t gen = jobs_->Snapshot("a")->generation;
-  EXPECT_EQ(jobs_->WaitForChange("a", gen, milliseconds(10))->generation, gen);
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::shared_ptr<const JobSnapshot>> seen;  // GUARDED_BY(mu)
+  auto sub = jobs_->Subscribe("a", [&](const std::shared_ptr<const JobSnapshot>& snap) {
+    std::lock_guard<std::mutex> lock(mu);
+    seen.push_back(snap);
+    cv.notify_all();
+  });
+  ASSERT_TRUE(sub.ok());
+  const int64_t gen = sub->current->generation;
+  EXPECT_EQ(sub->current->job.state(), v1::PENDING);
+  EXPECT_EQ(jobs_->Subscribe("zz", [](const auto&) {}).status().code(), StatusCode::kNotFound);
   ASSERT_TRUE(jobs_->Report(Step("a", 0, 1, 1)).ok());
-  auto snap = jobs_->WaitForChange("a", gen, milliseconds(1000));
-  EXPECT_GT(snap->generation, gen);
-  EXPECT_EQ(snap->job.state(), v1::RUNNING);
+  std::unique_lock<std::mutex> lock(mu);
+  ASSERT_TRUE(cv.wait_for(lock, milliseconds(2000), [&] { return !seen.empty(); }));
+  EXPECT_GT(seen.back()->generation, gen);
+  EXPECT_EQ(seen.back()->job.state(), v1::RUNNING);
+  lock.unlock();
+  jobs_->Unsubscribe("a", sub->id);
 }
 
 TEST_F(JobManagerTest, RecoversJobsStatesAndSteps) {

@@ -4,7 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include <thread>
+#include <condition_variable>
+#include <mutex>
 
 #include "proto/proto_convert.h"
 #include "tests/server/test_util.h"
@@ -132,25 +133,35 @@ TEST_F(ScheduleManagerTest, MarkAppliedIsPersistedAndIdempotent) {
   EXPECT_EQ(manager_->MarkApplied("job", 5, 12).code(), StatusCode::kInvalidArgument);
 }
 
-TEST_F(ScheduleManagerTest, WatchersWakeOnUpdateAndEnd) {
-  int64_t gen = manager_->Snapshot("job")->generation;
-  auto idle = manager_->WaitForChange("job", gen, milliseconds(20));
-  ASSERT_TRUE(idle.ok());
-  EXPECT_EQ(idle->generation, gen);  // timed out, nothing changed
-
-  std::thread updater([&] {
-    std::this_thread::sleep_for(milliseconds(20));
-    ASSERT_TRUE(manager_->Update(Update(0.07, 5)).ok());
+TEST_F(ScheduleManagerTest, SubscribersHearUpdateAndEnd) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::shared_ptr<const TimelineSnapshot>> seen;  // GUARDED_BY(mu)
+  auto sub = manager_->Subscribe("job", [&](const std::shared_ptr<const TimelineSnapshot>& snap) {
+    std::lock_guard<std::mutex> lock(mu);
+    seen.push_back(snap);
+    cv.notify_all();
   });
-  auto changed = manager_->WaitForChange("job", gen, milliseconds(5000));
-  updater.join();
-  ASSERT_TRUE(changed.ok());
-  EXPECT_GT(changed->generation, gen);
-  EXPECT_EQ(changed->timeline.latest_version(), 2);
+  ASSERT_TRUE(sub.ok());
+  const int64_t gen = sub->current->generation;
+  std::unique_lock<std::mutex> lock(mu);
+  EXPECT_FALSE(cv.wait_for(lock, milliseconds(20), [&] { return !seen.empty(); }))
+      << "nothing changed, nothing delivered";
+  lock.unlock();
+
+  ASSERT_TRUE(manager_->Update(Update(0.07, 5)).ok());
+  lock.lock();
+  ASSERT_TRUE(cv.wait_for(lock, milliseconds(5000), [&] { return !seen.empty(); }));
+  EXPECT_GT(seen.back()->generation, gen);
+  EXPECT_EQ(seen.back()->timeline.latest_version(), 2);
+  lock.unlock();
 
   manager_->EndJob("job");
-  auto ended = manager_->WaitForChange("job", changed->generation, milliseconds(5000));
-  EXPECT_TRUE(ended->ended);
+  lock.lock();
+  ASSERT_TRUE(cv.wait_for(lock, milliseconds(5000), [&] { return seen.back()->ended; }));
+  lock.unlock();
+  manager_->Unsubscribe("job", sub->id);
+  EXPECT_EQ(manager_->subscribers("job"), 0u);
 }
 
 TEST_F(ScheduleManagerTest, PreviewChecksItsRange) {
