@@ -4,9 +4,6 @@
 
 #include <gtest/gtest.h>
 
-#include <condition_variable>
-#include <mutex>
-
 #include "server/job_spec_rules.h"
 #include "tests/server/fake_launcher.h"
 #include "tests/server/test_util.h"
@@ -255,24 +252,17 @@ TEST_F(JobManagerTest, StopIsFinal) {
 
 TEST_F(JobManagerTest, SubscribersSeeChanges) {
   ASSERT_TRUE(jobs_->Launch(testing::ValidJobSpec("a")).ok());
-  std::mutex mu;
-  std::condition_variable cv;
-  std::vector<std::shared_ptr<const JobSnapshot>> seen;  // GUARDED_BY(mu)
-  auto sub = jobs_->Subscribe("a", [&](const std::shared_ptr<const JobSnapshot>& snap) {
-    std::lock_guard<std::mutex> lock(mu);
-    seen.push_back(snap);
-    cv.notify_all();
-  });
+  testing::SnapshotRecorder<JobSnapshot> seen;
+  auto sub = jobs_->Subscribe("a", seen.Listener());
   ASSERT_TRUE(sub.ok());
   const int64_t gen = sub->current->generation;
   EXPECT_EQ(sub->current->job.state(), v1::PENDING);
   EXPECT_EQ(jobs_->Subscribe("zz", [](const auto&) {}).status().code(), StatusCode::kNotFound);
   ASSERT_TRUE(jobs_->Report(Step("a", 0, 1, 1)).ok());
-  std::unique_lock<std::mutex> lock(mu);
-  ASSERT_TRUE(cv.wait_for(lock, milliseconds(2000), [&] { return !seen.empty(); }));
-  EXPECT_GT(seen.back()->generation, gen);
-  EXPECT_EQ(seen.back()->job.state(), v1::RUNNING);
-  lock.unlock();
+  auto changed =
+      seen.WaitFor([&](const JobSnapshot& s) { return s.generation > gen; }, milliseconds(2000));
+  ASSERT_NE(changed, nullptr);
+  EXPECT_EQ(changed->job.state(), v1::RUNNING);
   jobs_->Unsubscribe("a", sub->id);
 }
 

@@ -4,9 +4,6 @@
 
 #include <gtest/gtest.h>
 
-#include <condition_variable>
-#include <mutex>
-
 #include "proto/proto_convert.h"
 #include "tests/server/test_util.h"
 
@@ -134,32 +131,22 @@ TEST_F(ScheduleManagerTest, MarkAppliedIsPersistedAndIdempotent) {
 }
 
 TEST_F(ScheduleManagerTest, SubscribersHearUpdateAndEnd) {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::vector<std::shared_ptr<const TimelineSnapshot>> seen;  // GUARDED_BY(mu)
-  auto sub = manager_->Subscribe("job", [&](const std::shared_ptr<const TimelineSnapshot>& snap) {
-    std::lock_guard<std::mutex> lock(mu);
-    seen.push_back(snap);
-    cv.notify_all();
-  });
+  testing::SnapshotRecorder<TimelineSnapshot> seen;
+  auto sub = manager_->Subscribe("job", seen.Listener());
   ASSERT_TRUE(sub.ok());
   const int64_t gen = sub->current->generation;
-  std::unique_lock<std::mutex> lock(mu);
-  EXPECT_FALSE(cv.wait_for(lock, milliseconds(20), [&] { return !seen.empty(); }))
-      << "nothing changed, nothing delivered";
-  lock.unlock();
+  auto any = [](const TimelineSnapshot&) { return true; };
+  EXPECT_EQ(seen.WaitFor(any, milliseconds(20)), nullptr) << "nothing changed, nothing delivered";
 
   ASSERT_TRUE(manager_->Update(Update(0.07, 5)).ok());
-  lock.lock();
-  ASSERT_TRUE(cv.wait_for(lock, milliseconds(5000), [&] { return !seen.empty(); }));
-  EXPECT_GT(seen.back()->generation, gen);
-  EXPECT_EQ(seen.back()->timeline.latest_version(), 2);
-  lock.unlock();
+  auto changed = seen.WaitFor([&](const TimelineSnapshot& s) { return s.generation > gen; },
+                              milliseconds(5000));
+  ASSERT_NE(changed, nullptr);
+  EXPECT_EQ(changed->timeline.latest_version(), 2);
 
   manager_->EndJob("job");
-  lock.lock();
-  ASSERT_TRUE(cv.wait_for(lock, milliseconds(5000), [&] { return seen.back()->ended; }));
-  lock.unlock();
+  EXPECT_NE(seen.WaitFor([](const TimelineSnapshot& s) { return s.ended; }, milliseconds(5000)),
+            nullptr);
   manager_->Unsubscribe("job", sub->id);
   EXPECT_EQ(manager_->subscribers("job"), 0u);
 }

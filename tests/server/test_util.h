@@ -1,15 +1,20 @@
-// Helpers shared by the coordinator tests: a temporary folder and valid specs.
+// Helpers shared by the coordinator tests: a temporary folder, valid specs, a loopback
+// coordinator's options and service stubs, and a recorder for manager subscriptions.
 #pragma once
 
 #include <grpcpp/create_channel.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "cyclr/v1/job.pb.h"
 #include "cyclr/v1/service.grpc.pb.h"
@@ -61,6 +66,42 @@ inline ServiceStubs ConnectStubs(const std::string& address) {
   s.workers = v1::WorkerService::NewStub(s.channel);
   return s;
 }
+
+// Records what a manager's Subscribe() delivers (on the manager's feed thread) for a test to
+// wait on. Must outlive the subscription.
+template <typename Snap>
+class SnapshotRecorder {
+ public:
+  using Ptr = std::shared_ptr<const Snap>;
+  std::function<void(const Ptr&)> Listener() {
+    return [this](const Ptr& snap) {
+      std::lock_guard<std::mutex> lock(mu_);
+      seen_.push_back(snap);
+      cv_.notify_all();
+    };
+  }
+  // Waits up to `timeout` for a delivered snapshot that satisfies `pred`; returns it or null.
+  Ptr WaitFor(const std::function<bool(const Snap&)>& pred, std::chrono::milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mu_);
+    Ptr found;
+    cv_.wait_for(lock, timeout, [&] {
+      for (const Ptr& s : seen_) {
+        if (pred(*s)) found = s;
+      }
+      return found != nullptr;
+    });
+    return found;
+  }
+  size_t count() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return seen_.size();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Ptr> seen_;  // GUARDED_BY(mu_)
+};
 
 inline v1::ScheduleSpec TriangularSpec(double max_lr = 0.1) {
   v1::ScheduleSpec s;
