@@ -1,0 +1,71 @@
+// Every limit on what a client, a worker, a file or the state store may hand cyclr, in one place.
+//
+// Boundary checks (the RPC services, the state-store loader, the CLI, the worker's readers) use
+// these constants and nothing else, so docs/limits.md can list them once. Each value is chosen so
+// that arithmetic on accepted values cannot overflow (step + steps < 2^41 fits int64 and is exact
+// in a double), and so that the largest message the coordinator builds from accepted values stays
+// well under gRPC's default 4 MiB (a timeline of kMaxRevisionsPerJob revisions with text fields
+// at their maximum is ~2.3 MB).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/schedule_spec.h"  // kMaxSteps
+
+namespace cyclr::limits {
+
+// Steps: any step index, step count, effective step, total_steps, preview start.
+inline constexpr int64_t kMaxStep = kMaxSteps;  // 2^40
+inline constexpr int64_t kMaxPreviewSteps = 100000;  // points in one PreviewSchedule
+inline constexpr int32_t kMaxEpochs = 1000000;
+
+// Sizes of free-text and path fields, in bytes.
+inline constexpr size_t kMaxNameBytes = 63;      // job names ([a-z0-9][a-z0-9-]{0,62})
+inline constexpr size_t kMaxTextBytes = 1024;    // reason, author, host, stop reason
+inline constexpr size_t kMaxErrorBytes = 4096;   // a worker's reported error (truncated by it)
+inline constexpr size_t kMaxPathBytes = 4096;    // data_dir, checkpoint_dir, resume_from (PATH_MAX)
+// How much of a rejected value an error message echoes (a 10 kB name is not repeated whole).
+inline constexpr size_t kMaxEchoBytes = 80;
+
+// Per job.
+inline constexpr int64_t kMaxRevisionsPerJob = 1000;
+inline constexpr int kMaxWorkersPerJob = 64;
+inline constexpr size_t kMaxStoreKeyBytes = 512;
+inline constexpr size_t kMaxStoreValueBytes = 64 * 1024;     // Gloo addresses, NCCL ids: < 1 KB
+inline constexpr size_t kMaxStoreBytesPerJob = 1024 * 1024;  // keys + values of one job
+inline constexpr int kMaxStoreKeysPerGet = 1024;
+inline constexpr int kMaxReportsPerRequest = 10000;  // step/epoch/applied entries in one report
+
+// Per coordinator (defaults of flags: --max-jobs, --max-local-workers).
+inline constexpr int kDefaultMaxJobs = 1000;
+inline constexpr int kDefaultMaxLocalWorkers = 64;
+inline constexpr int kMaxStoreWaiters = 256;  // concurrent StoreGet waits (RESOURCE_EXHAUSTED)
+inline constexpr std::chrono::milliseconds kMaxStoreTimeout{600000};
+// A job with every field at its maximum is ~17 kB: 100 of them stay under 2 MB.
+inline constexpr int kDefaultListPageSize = 50;
+inline constexpr int kMaxListPageSize = 100;
+
+// Per worker process.
+inline constexpr int kMaxThreadsPerCore = 4;  // --threads <= cores x this
+
+// Files a worker reads.
+inline constexpr int kMaxIdxDims = 4;
+
+// A client-supplied value for an error message: quoted, and cut to kMaxEchoBytes with the full
+// length noted ("\"aaaa...\" (10240 bytes)"), so a huge or binary value never floods a reply.
+inline std::string Echo(std::string_view value) {
+  std::string out = "\"";
+  size_t n = value.size() < kMaxEchoBytes ? value.size() : kMaxEchoBytes;
+  for (size_t i = 0; i < n; ++i) {
+    unsigned char c = static_cast<unsigned char>(value[i]);
+    out += (c < 0x20 || c == 0x7f) ? '?' : static_cast<char>(c);
+  }
+  out += value.size() > kMaxEchoBytes ? "...\" (" + std::to_string(value.size()) + " bytes)" : "\"";
+  return out;
+}
+
+}  // namespace cyclr::limits
