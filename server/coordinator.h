@@ -45,7 +45,7 @@ struct CoordinatorOptions {
   std::chrono::milliseconds stop_grace{5000};
   std::chrono::milliseconds persist_interval{1000};
   std::chrono::milliseconds store_timeout{60000};  // StoreGet without a timeout
-  int max_jobs = limits::kDefaultMaxJobs;                  // see JobManager::Options
+  int max_jobs = limits::kDefaultMaxJobs;          // see JobManager::Options
   int max_local_workers = limits::kDefaultMaxLocalWorkers;
 };
 

@@ -133,13 +133,15 @@ StatusOr<bool> JobManager::Report(const v1::ReportProgressRequest& r) {
     std::lock_guard<std::mutex> lock(mu_);
     Entry* e = Find(r.job());
     if (!e) return UnknownJob(r.job());
+    // The terminal state first: a quarantined job may have no valid spec, and its workers must
+    // still hear that they have to stop.
+    v1::JobState state = e->job.state();
+    if (IsTerminal(state)) return state == v1::STOPPED || state == v1::FAILED;
     int workers = e->job.spec().workers();
     if (r.rank() < 0 || r.rank() >= workers) {
       return Status::InvalidArgument("rank (" + std::to_string(r.rank()) +
                                      ") must be between 0 and " + std::to_string(workers - 1));
     }
-    v1::JobState state = e->job.state();
-    if (IsTerminal(state)) return state == v1::STOPPED || state == v1::FAILED;
     for (const auto& a : r.applied()) {
       CYCLR_RETURN_IF_ERROR(schedules_->MarkApplied(r.job(), a.version(), a.step()));
     }

@@ -26,10 +26,10 @@
 //
 // Aggregates: global_step = the steps every rank completed = 1 + min over all ranks of the index
 // of the last step reported (only once every rank has reported; never decreases), loss = mean of
-// the ranks' last finite losses (NaN when none is finite), samples/s = sum, test_accuracy/epoch from the latest epoch report,
-// lr/momentum/schedule_version = the timeline's value at global_step. Progress is persisted at
-// most once per `persist_interval` (state changes at once) so reports stay cheap; workers
-// re-report after a restart anyway.
+// the ranks' last finite losses (NaN when none is finite), samples/s = sum, test_accuracy/epoch
+// from the latest epoch report, lr/momentum/schedule_version = the timeline's value at global_step.
+// Progress is persisted at most once per `persist_interval` (state changes at once) so reports stay
+// cheap; workers re-report after a restart anyway.
 //
 // Lock order: JobManager -> ScheduleManager / alive probe / StateStore; the launcher and the
 // restart hook are called unlocked. job_manager.cc holds the job life cycle and progress,

@@ -60,10 +60,9 @@ Status JobManager::RecoverJob(const JobRow& row) {
 
 Status JobManager::CheckQuotas(const v1::JobSpec& spec) const {
   if (static_cast<int64_t>(jobs_.size()) >= options_.max_jobs) {
-    return Status::ResourceExhausted("the coordinator holds " + std::to_string(jobs_.size()) +
-                                     " jobs, the most --max-jobs (" +
-                                     std::to_string(options_.max_jobs) +
-                                     ") allows; delete finished jobs first");
+    return Status::ResourceExhausted(
+        "the coordinator holds " + std::to_string(jobs_.size()) + " jobs, the most --max-jobs (" +
+        std::to_string(options_.max_jobs) + ") allows; delete finished jobs first");
   }
   if (spec.launcher() != "local") return Status::Ok();
   int64_t used = 0;

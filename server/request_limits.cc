@@ -37,8 +37,8 @@ Status Range(const std::string& field, int64_t value, int64_t min, int64_t max) 
 
 Status Count(const std::string& field, int size, int max) {
   if (size <= max) return Status::Ok();
-  return Status::InvalidArgument(field + " has " + std::to_string(size) +
-                                 " entries; at most " + std::to_string(max) + " are allowed");
+  return Status::InvalidArgument(field + " has " + std::to_string(size) + " entries; at most " +
+                                 std::to_string(max) + " are allowed");
 }
 
 Status Finite(const std::string& field, double value) {

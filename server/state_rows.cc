@@ -34,7 +34,11 @@ Status Text(const std::string& field, const std::string& value, size_t max) {
 bool IsUtf8(const std::string& s) {
   for (size_t i = 0; i < s.size();) {
     unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    size_t len = c < 0x80           ? 1
+                 : (c >> 5) == 0x6  ? 2
+                 : (c >> 4) == 0xE  ? 3
+                 : (c >> 3) == 0x1E ? 4
+                                    : 0;
     if (len == 0 || i + len > s.size()) return false;
     for (size_t k = 1; k < len; ++k) {
       if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
@@ -45,7 +49,8 @@ bool IsUtf8(const std::string& s) {
 }
 
 bool IsJobState(int64_t state) {
-  return state >= v1::PENDING && state <= v1::STOPPED && v1::JobState_IsValid(static_cast<int>(state));
+  return state >= v1::PENDING && state <= v1::STOPPED &&
+         v1::JobState_IsValid(static_cast<int>(state));
 }
 
 // The aggregates kept in the snapshot blob.
@@ -56,8 +61,8 @@ Status CheckSnapshot(const v1::Job& s) {
                                    ") must be finite and in [0, 1]");
   }
   if (!(std::isfinite(s.samples_per_second()) && s.samples_per_second() >= 0)) {
-    return Status::InvalidArgument("snapshot.samples_per_second (" +
-                                   Num(s.samples_per_second()) + ") must be finite and >= 0");
+    return Status::InvalidArgument("snapshot.samples_per_second (" + Num(s.samples_per_second()) +
+                                   ") must be finite and >= 0");
   }
   CYCLR_RETURN_IF_ERROR(Range("snapshot.restarts", s.restarts(), 0, limits::kMaxRestarts));
   return Range("snapshot.schedule_version", s.schedule_version(), 0, limits::kMaxRevisionsPerJob);
@@ -115,8 +120,7 @@ StatusOr<Revision> DecodeRevisionRow(const RevisionRow& row) {
   }
   if (p.version() != row.version) {
     return Status::InvalidArgument("version (" + std::to_string(p.version()) +
-                                   ") must equal its column (" + std::to_string(row.version) +
-                                   ")");
+                                   ") must equal its column (" + std::to_string(row.version) + ")");
   }
   if (p.effective_step() != row.effective_step) {
     return Status::InvalidArgument("effective_step (" + std::to_string(p.effective_step()) +
@@ -162,8 +166,8 @@ v1::Job QuarantinedJob(const JobRow& row, const std::string& why) {
   if (spec.ParseFromString(row.spec)) *job.mutable_spec() = std::move(spec);
   job.set_name(row.name);
   job.set_state(v1::FAILED);
-  job.set_reason(std::string(limits::CutUtf8("quarantined at recovery: " + why,
-                                             limits::kMaxReasonBytes)));
+  job.set_reason(
+      std::string(limits::CutUtf8("quarantined at recovery: " + why, limits::kMaxReasonBytes)));
   job.set_global_step(std::clamp<int64_t>(row.global_step, 0, limits::kMaxStep));
   job.set_total_steps(std::clamp<int64_t>(row.total_steps, 0, limits::kMaxStep));
   job.set_created_unix_ms(row.created_unix_ms);

@@ -29,7 +29,7 @@ namespace cyclr {
 // One row of the `jobs` table (blobs as bytes, integers as stored).
 struct JobRow {
   std::string name;
-  std::string spec;      // a serialized v1::JobSpec
+  std::string spec;  // a serialized v1::JobSpec
   int64_t state = 0;
   std::string reason;
   int64_t global_step = 0;

@@ -290,8 +290,8 @@ StatusOr<std::vector<Revision>> StateStore::LoadRevisions(const std::string& job
   for (const RevisionRow& row : rows) {
     StatusOr<Revision> rev = DecodeRevisionRow(row);
     if (!rev.ok()) {
-      return Status::Internal("state file: revision " + std::to_string(row.version) +
-                              " of job \"" + job + "\" is corrupt: " + rev.status().message());
+      return Status::Internal("state file: revision " + std::to_string(row.version) + " of job \"" +
+                              job + "\" is corrupt: " + rev.status().message());
     }
     revs.push_back(std::move(*rev));
   }

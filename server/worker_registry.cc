@@ -66,11 +66,10 @@ Status WorkerRegistry::StoreSet(const std::string& job, const std::string& key,
                                 const std::string& value) {
   if (key.empty()) return Status::InvalidArgument("key must not be empty");
   if (key.size() > limits::kMaxStoreKeyBytes || value.size() > limits::kMaxStoreValueBytes) {
-    return Status::InvalidArgument("store key " + limits::Echo(key) + " (" + Bytes(key.size()) +
-                                   ") or its value (" + Bytes(value.size()) +
-                                   ") is over kMaxStoreKeyBytes (" +
-                                   Bytes(limits::kMaxStoreKeyBytes) + ") / kMaxStoreValueBytes (" +
-                                   Bytes(limits::kMaxStoreValueBytes) + ")");
+    return Status::InvalidArgument(
+        "store key " + limits::Echo(key) + " (" + Bytes(key.size()) + ") or its value (" +
+        Bytes(value.size()) + ") is over kMaxStoreKeyBytes (" + Bytes(limits::kMaxStoreKeyBytes) +
+        ") / kMaxStoreValueBytes (" + Bytes(limits::kMaxStoreValueBytes) + ")");
   }
   CYCLR_RETURN_IF_ERROR(lookup_(job).status());
   std::lock_guard<std::mutex> lock(mu_);
@@ -79,9 +78,9 @@ Status WorkerRegistry::StoreSet(const std::string& job, const std::string& key,
   size_t replaced = it == j.store.end() ? 0 : key.size() + it->second.size();
   size_t total = j.store_bytes - replaced + key.size() + value.size();
   if (total > limits::kMaxStoreBytesPerJob) {
-    return Status::ResourceExhausted(
-        "job \"" + job + "\"'s rendezvous store would hold " + Bytes(total) +
-        "; the limit is kMaxStoreBytesPerJob (" + Bytes(limits::kMaxStoreBytesPerJob) + ")");
+    return Status::ResourceExhausted("job \"" + job + "\"'s rendezvous store would hold " +
+                                     Bytes(total) + "; the limit is kMaxStoreBytesPerJob (" +
+                                     Bytes(limits::kMaxStoreBytesPerJob) + ")");
   }
   j.store[key] = value;
   j.store_bytes = total;
@@ -95,8 +94,8 @@ Status WorkerRegistry::StoreSet(const std::string& job, const std::string& key,
 // need a timer and a waiter list per call for the same effect; with at most kMaxStoreWaiters
 // waiters the polling costs ~20 wake-ups per second each and bounds the threads.
 StatusOr<std::vector<std::string>> WorkerRegistry::StoreGet(
-    const std::string& job, const std::vector<std::string>& keys,
-    std::chrono::milliseconds timeout, const std::function<bool()>& cancelled) {
+    const std::string& job, const std::vector<std::string>& keys, std::chrono::milliseconds timeout,
+    const std::function<bool()>& cancelled) {
   if (keys.empty()) return Status::InvalidArgument("keys must not be empty");
   CYCLR_RETURN_IF_ERROR(lookup_(job).status());
   std::unique_lock<std::mutex> lock(mu_);
@@ -110,9 +109,10 @@ StatusOr<std::vector<std::string>> WorkerRegistry::StoreGet(
   };
   if (!missing().empty()) {
     if (waiters_ >= limits::kMaxStoreWaiters) {
-      return Status::ResourceExhausted(
-          std::to_string(waiters_) + " StoreGet calls are waiting already, the most "
-          "kMaxStoreWaiters (" + std::to_string(limits::kMaxStoreWaiters) + ") allows");
+      return Status::ResourceExhausted(std::to_string(waiters_) +
+                                       " StoreGet calls are waiting already, the most "
+                                       "kMaxStoreWaiters (" +
+                                       std::to_string(limits::kMaxStoreWaiters) + ") allows");
     }
     ++waiters_;
     const Clock::time_point deadline = Clock::now() + timeout;
@@ -136,6 +136,14 @@ StatusOr<std::vector<std::string>> WorkerRegistry::StoreGet(
     for (const auto& k : m) list += (list.empty() ? "" : ", ") + k;
     return Status::DeadlineExceeded("store keys not set within " +
                                     std::to_string(timeout.count()) + " ms: " + list);
+  }
+  // A key may be asked for many times: the reply, not only the store, is bounded.
+  size_t reply = 0;
+  for (const auto& k : keys) reply += j.store.at(k).size();
+  if (reply > limits::kMaxStoreBytesPerJob) {
+    return Status::ResourceExhausted("the values asked for are " + Bytes(reply) +
+                                     ", more than kMaxStoreBytesPerJob (" +
+                                     Bytes(limits::kMaxStoreBytesPerJob) + ") in one reply");
   }
   std::vector<std::string> values;
   for (const auto& k : keys) values.push_back(j.store.at(k));

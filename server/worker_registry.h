@@ -58,7 +58,8 @@ class WorkerRegistry {
   static constexpr std::chrono::milliseconds kStoreWaitSlice{50};
 
   Status StoreSet(const std::string& job, const std::string& key, const std::string& value);
-  // Values in the order of `keys`; waits up to `timeout` for all of them. CANCELLED as soon as
+  // Values in the order of `keys`; waits up to `timeout` for all of them. RESOURCE_EXHAUSTED when
+  // they would total more than kMaxStoreBytesPerJob (a key repeated). CANCELLED as soon as
   // `cancelled` (may be empty; called with the registry's lock held, must not block) says so.
   StatusOr<std::vector<std::string>> StoreGet(const std::string& job,
                                               const std::vector<std::string>& keys,

@@ -330,7 +330,8 @@ def case_corrupt_state(c):
         refused(lambda: c.schedules.UpdateSchedule(
             pb.UpdateScheduleRequest(job="rev-bad", spec=triangular()), timeout=10),
             grpc.StatusCode.FAILED_PRECONDITION, "has ended")
-        assert report(c, "step-bad", steps=[pb.StepReport(step=1)]).stop  # it FAILED
+        for name in expected:  # their workers hear that they must stop
+            assert report(c, name, steps=[pb.StepReport(step=1)]).stop, name
         c.stop()
         db = sqlite3.connect(c.state)
         db.execute("UPDATE jobs SET state = 1, global_step = 0 WHERE name = 'good'")

@@ -119,10 +119,10 @@ TEST(ProtoConvertTest, AnUnknownPhaseIsRefusedNotTakenAsContinue) {
 }
 
 TEST(ProtoConvertTest, StatusCodesMapOneToOne) {
-  for (StatusCode c : {StatusCode::kInvalidArgument, StatusCode::kNotFound,
-                       StatusCode::kFailedPrecondition, StatusCode::kUnauthenticated,
-                       StatusCode::kDeadlineExceeded, StatusCode::kUnavailable,
-                       StatusCode::kResourceExhausted, StatusCode::kCancelled}) {
+  for (StatusCode c :
+       {StatusCode::kInvalidArgument, StatusCode::kNotFound, StatusCode::kFailedPrecondition,
+        StatusCode::kUnauthenticated, StatusCode::kDeadlineExceeded, StatusCode::kUnavailable,
+        StatusCode::kResourceExhausted, StatusCode::kCancelled}) {
     Status s(c, "m");
     EXPECT_EQ(FromGrpc(ToGrpc(s)).code(), c);
     EXPECT_EQ(FromGrpc(ToGrpc(s)).message(), "m");

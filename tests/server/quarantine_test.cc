@@ -70,8 +70,7 @@ class QuarantineTest : public ::testing::TestWithParam<Corruption> {
     pv.set_steps(3);
     v1::PreviewScheduleResponse points;
     grpc::Status preview = stubs_.schedules->PreviewSchedule(&pv_ctx, pv, &points);
-    EXPECT_TRUE(preview.ok() ||
-                preview.error_code() == grpc::StatusCode::FAILED_PRECONDITION)
+    EXPECT_TRUE(preview.ok() || preview.error_code() == grpc::StatusCode::FAILED_PRECONDITION)
         << preview.error_message();
     std::string metrics = coordinator_->metrics()->Render();
     EXPECT_NE(metrics.find("cyclr_job_state{job=\"bad\",state=\"FAILED\"} 1"), std::string::npos);
@@ -104,6 +103,11 @@ TEST_P(QuarantineTest, TheBadJobIsFailedAndTheGoodOneRuns) {
   v1::ReportProgressResponse resp;
   ASSERT_TRUE(stubs_.workers->ReportProgress(&ctx, report, &resp).ok());
   EXPECT_FALSE(resp.stop());
+  // The bad job's workers (if any) hear that they must stop, whatever is left of its spec.
+  report.set_job("bad");
+  grpc::ClientContext bad_ctx;
+  ASSERT_TRUE(stubs_.workers->ReportProgress(&bad_ctx, report, &resp).ok());
+  EXPECT_TRUE(resp.stop());
   v1::Job good;
   ASSERT_TRUE(GetJob("good", &good).ok());
   EXPECT_EQ(good.state(), v1::RUNNING);
@@ -122,12 +126,10 @@ INSTANTIATE_TEST_SUITE_P(
                    "revision 1: revision is not a serialized cyclr.v1.Revision"},
         Corruption{"negative_global_step", "UPDATE jobs SET global_step = -5 WHERE name = 'bad'",
                    "global_step (-5) must be between 0 and 1099511627776"},
-        Corruption{"unknown_state", "UPDATE jobs SET state = 99 WHERE name = 'bad'",
-                   "state (99)"},
+        Corruption{"unknown_state", "UPDATE jobs SET state = 99 WHERE name = 'bad'", "state (99)"},
         Corruption{"garbage_spec", "UPDATE jobs SET spec = x'67617262616765' WHERE name = 'bad'",
                    "spec is not a serialized cyclr.v1.JobSpec"},
-        Corruption{"invalid_spec_rule",
-                   "UPDATE jobs SET spec = x'' WHERE name = 'bad'",
+        Corruption{"invalid_spec_rule", "UPDATE jobs SET spec = x'' WHERE name = 'bad'",
                    "spec: name (\"\")"},
         Corruption{"overflowing_applied_step",
                    "UPDATE revisions SET applied_step = 9223372036854775807 WHERE job = 'bad'",

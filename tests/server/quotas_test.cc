@@ -114,6 +114,10 @@ TEST(StoreQuotasTest, SizesAndBytesPerJob) {
   ExpectExhausted(s, "the limit is kMaxStoreBytesPerJob (1048576 bytes)");
   EXPECT_EQ(stored, 15);  // 15 values of 64 KiB and their keys fit; a 16th passes 1 MiB
   EXPECT_LE(reg.store_bytes("job"), limits::kMaxStoreBytesPerJob);
+  // One key asked for 20 times would make a 1.3 MB reply.
+  ExpectExhausted(
+      reg.StoreGet("job", std::vector<std::string>(20, "same"), milliseconds(1)).status(),
+      "more than kMaxStoreBytesPerJob (1048576 bytes) in one reply");
   // A new incarnation drops the previous one's keys ("job/0/..."), keeps the others.
   reg.NewIncarnation("job");
   EXPECT_EQ(reg.store_bytes("job"), 4 + value.size());
@@ -186,8 +190,8 @@ TEST(StoreQuotasTest, RpcWaitsFollowTheClientsDeadlineAndCancel) {
     EXPECT_EQ(stubs.workers->StoreGet(&ctx, get, &resp).error_code(),
               grpc::StatusCode::DEADLINE_EXCEEDED);
   }
-  EXPECT_TRUE(testing::WaitFor([&] { return (*c)->registry().store_waiters() == 0; },
-                               milliseconds(300)));
+  EXPECT_TRUE(
+      testing::WaitFor([&] { return (*c)->registry().store_waiters() == 0; }, milliseconds(300)));
   EXPECT_LT(Clock::now() - t0, milliseconds(1000));
 
   grpc::ClientContext ctx;
@@ -196,8 +200,8 @@ TEST(StoreQuotasTest, RpcWaitsFollowTheClientsDeadlineAndCancel) {
   ASSERT_TRUE(testing::WaitFor([&] { return (*c)->registry().store_waiters() == 1; }));
   t0 = Clock::now();
   ctx.TryCancel();
-  EXPECT_TRUE(testing::WaitFor([&] { return (*c)->registry().store_waiters() == 0; },
-                               milliseconds(300)));
+  EXPECT_TRUE(
+      testing::WaitFor([&] { return (*c)->registry().store_waiters() == 0; }, milliseconds(300)));
   EXPECT_LT(Clock::now() - t0, milliseconds(300));
   call.join();
 }
