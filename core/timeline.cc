@@ -31,8 +31,9 @@ Status Timeline::Append(Revision rev, int64_t current_step) {
     return Status::InvalidArgument("effective_step (" + Num(rev.effective_step) +
                                    ") must be in [0, " + Num(kMaxSteps) + "]");
   }
-  if (rev.applied_step && *rev.applied_step < 0) {
-    return Status::InvalidArgument("applied_step (" + Num(*rev.applied_step) + ") must be >= 0");
+  if (rev.applied_step && (*rev.applied_step < 0 || *rev.applied_step > kMaxSteps)) {
+    return Status::InvalidArgument("applied_step (" + Num(*rev.applied_step) + ") must be in [0, " +
+                                   Num(kMaxSteps) + "]");
   }
   if (empty() && rev.effective_step != 0) {
     return Status::InvalidArgument("effective_step (" + Num(rev.effective_step) +
@@ -64,8 +65,9 @@ Status Timeline::MarkApplied(int64_t version, int64_t step) {
     return Status::NotFound("revision version (" + Num(version) + ") does not exist; latest is " +
                             Num(latest_version()));
   }
-  if (step < 0) {
-    return Status::InvalidArgument("step (" + Num(step) + ") must be >= 0");
+  if (step < 0 || step > kMaxSteps) {
+    return Status::InvalidArgument("step (" + Num(step) + ") must be in [0, " + Num(kMaxSteps) +
+                                   "]");
   }
   Revision& rev = revisions_[static_cast<size_t>(version - 1)];
   // Idempotent for the same step. A different step is refused rather than ignored, so that a

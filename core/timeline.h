@@ -56,11 +56,14 @@ class Timeline {
 
   // Records that revision `version` was first applied at `step` (a step before its effective
   // step is kept as given but has no effect: start_step() takes the max). Idempotent.
+  // INVALID_ARGUMENT unless 0 <= step <= kMaxSteps (as Append's applied_step), so start steps and
+  // anchors stay in range and At() never sees a negative schedule step.
   Status MarkApplied(int64_t version, int64_t step);
   // The step from which revision `version` is in force (see the class comment).
   int64_t StartStep(int64_t version) const;
 
-  // The value in force at `step`; REQUIRES !empty().
+  // The value in force at `step`; REQUIRES !empty() and step >= 0 (CHECKed: callers range-check
+  // client and stored steps first, see ScheduleManager::PointAt).
   TimelinePoint At(int64_t step) const;
   // Same, using only revisions with version <= max_version (what a worker has agreed on).
   TimelinePoint At(int64_t step, int64_t max_version) const;

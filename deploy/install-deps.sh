@@ -13,8 +13,8 @@ packages=(
 )
 if [[ "${1:-}" == "--with-tests" ]]; then
   # Reference values and the speed peer (PyTorch), a real Prometheus and a real Slurm for the
-  # monitoring and cluster tests.
-  packages+=(python3 python3-torch python3-yaml prometheus curl slurm-wlm munge)
+  # monitoring and cluster tests; gRPC for Python (the hostile-client test builds stubs from proto/).
+  packages+=(python3 python3-torch python3-yaml python3-grpcio prometheus curl slurm-wlm munge)
 fi
 
 # Debian's LibTorch calls whatever libblas.so.3 / liblapack.so.3 the alternatives system points

@@ -3,6 +3,8 @@
 #include <map>
 #include <string>
 
+#include "core/limits.h"
+
 namespace cyclr {
 
 v1::ScheduleSpec ToProto(const ScheduleSpec& spec) {
@@ -35,9 +37,21 @@ std::string Exact(double v) {
   std::snprintf(buf, sizeof buf, "%.17g", v);
   return buf;
 }
+// The enum-like text fields are cut before they reach core's parser, whose messages quote them.
+Status CheckEnumText(const char* field, const std::string& value) {
+  if (value.size() <= limits::kMaxEnumBytes) return Status::Ok();
+  return Status::InvalidArgument(std::string(field) + " (" + limits::Echo(value) +
+                                 ") must be at most " + std::to_string(limits::kMaxEnumBytes) +
+                                 " bytes");
+}
+
 }  // namespace
 
 StatusOr<ScheduleSpec> FromProto(const v1::ScheduleSpec& p) {
+  CYCLR_RETURN_IF_ERROR(CheckEnumText("policy", p.policy()));
+  CYCLR_RETURN_IF_ERROR(CheckEnumText("scale_mode", p.scale_mode()));
+  CYCLR_RETURN_IF_ERROR(CheckEnumText("decay", p.decay()));
+  CYCLR_RETURN_IF_ERROR(CheckEnumText("anneal", p.anneal()));
   // Through the option map, so that the wire, the CLI and YAML share one parser and validator.
   std::map<std::string, std::string> o;
   o["policy"] = p.policy();
@@ -76,14 +90,27 @@ v1::Revision ToProto(const Revision& rev) {
   return out;
 }
 
+StatusOr<PhaseMode> FromProto(v1::PhaseMode phase) {
+  switch (phase) {
+    case v1::PHASE_MODE_UNSPECIFIED:
+    case v1::PHASE_MODE_CONTINUE: return PhaseMode::kContinue;
+    case v1::PHASE_MODE_RESTART: return PhaseMode::kRestart;
+    default: break;
+  }
+  return Status::InvalidArgument("phase (" + std::to_string(static_cast<int>(phase)) +
+                                 ") must be PHASE_MODE_UNSPECIFIED (0), PHASE_MODE_CONTINUE (1) "
+                                 "or PHASE_MODE_RESTART (2)");
+}
+
 StatusOr<Revision> FromProto(const v1::Revision& p) {
   CYCLR_ASSIGN_OR_RETURN(ScheduleSpec spec, FromProto(p.spec()));
+  CYCLR_ASSIGN_OR_RETURN(PhaseMode phase, FromProto(p.phase()));
   Revision rev;
   rev.version = p.version();
   rev.effective_step = p.effective_step();
   if (p.has_applied_step()) rev.applied_step = p.applied_step();
   rev.spec = spec;
-  rev.phase = p.phase() == v1::PHASE_MODE_RESTART ? PhaseMode::kRestart : PhaseMode::kContinue;
+  rev.phase = phase;
   rev.author = p.author();
   rev.reason = p.reason();
   rev.created_unix_ms = p.created_unix_ms();

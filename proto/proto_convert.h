@@ -11,10 +11,17 @@
 namespace cyclr {
 
 v1::ScheduleSpec ToProto(const ScheduleSpec& spec);
-// Validates; INVALID_ARGUMENT names the field and the rule.
+// Validates; INVALID_ARGUMENT names the field and the rule. Enum-like text fields (policy,
+// scale_mode, decay, anneal) longer than limits::kMaxEnumBytes are refused before parsing, so an
+// error message never quotes a huge value.
 StatusOr<ScheduleSpec> FromProto(const v1::ScheduleSpec& spec);
 
+// UNSPECIFIED and CONTINUE are `continue`; a value outside the enum (a client built from a newer
+// or hostile proto) is INVALID_ARGUMENT naming `phase`, never taken as a default.
+StatusOr<PhaseMode> FromProto(v1::PhaseMode phase);
+
 v1::Revision ToProto(const Revision& rev);
+// Validates the spec and the phase (as above).
 StatusOr<Revision> FromProto(const v1::Revision& rev);
 
 v1::Timeline ToProto(const Timeline& timeline);

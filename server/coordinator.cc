@@ -35,6 +35,8 @@ Status Coordinator::Init() {
   jo.persist_interval = options_.persist_interval;
   jo.heartbeat_timeout = options_.heartbeat_timeout;
   jo.adoption_grace = options_.adoption_grace;
+  jo.max_jobs = options_.max_jobs;
+  jo.max_local_workers = options_.max_local_workers;
   jo.on_group_restart = [this](const std::string& job) {
     registry_->NewIncarnation(job);
     if (metrics_) metrics_->CountWorkerRestart(job);

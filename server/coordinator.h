@@ -20,6 +20,7 @@
 
 #include <grpcpp/server.h>
 
+#include "core/limits.h"
 #include "core/status.h"
 #include "server/job_manager.h"
 #include "server/job_service.h"
@@ -44,6 +45,8 @@ struct CoordinatorOptions {
   std::chrono::milliseconds stop_grace{5000};
   std::chrono::milliseconds persist_interval{1000};
   std::chrono::milliseconds store_timeout{60000};  // StoreGet without a timeout
+  int max_jobs = limits::kDefaultMaxJobs;          // see JobManager::Options
+  int max_local_workers = limits::kDefaultMaxLocalWorkers;
 };
 
 class Coordinator {

@@ -1,7 +1,9 @@
 #include "server/job_manager.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <limits>
 
 #include "proto/proto_convert.h"
 #include "server/job_spec_rules.h"
@@ -30,26 +32,6 @@ void JobManager::SetLauncher(Launcher* launcher) {
   launcher_ = launcher;
 }
 
-Status JobManager::Recover() {
-  CYCLR_ASSIGN_OR_RETURN(std::vector<v1::Job> jobs, store_->LoadJobs());
-  for (v1::Job& job : jobs) {
-    CYCLR_ASSIGN_OR_RETURN(std::vector<Revision> revs, store_->LoadRevisions(job.name()));
-    v1::Timeline proto;
-    for (const Revision& r : revs) *proto.add_revisions() = ToProto(r);
-    StatusOr<Timeline> timeline = FromProto(proto);
-    if (!timeline.ok()) return timeline.status().WithContext("recovering job " + job.name());
-    bool terminal = IsTerminal(job.state());
-    schedules_->AddJob(job.name(), std::move(*timeline), job.global_step(), terminal);
-    std::lock_guard<std::mutex> lock(mu_);
-    std::string name = job.name();
-    Entry& e = jobs_[name];
-    e.job = std::move(job);
-    e.last_persist = Clock::now();
-    order_.push_back(name);
-  }
-  return Status::Ok();
-}
-
 StatusOr<v1::Job> JobManager::Launch(v1::JobSpec spec) {
   CYCLR_RETURN_IF_ERROR(NormalizeJobSpec(&spec));
   CYCLR_ASSIGN_OR_RETURN(ScheduleSpec schedule, FromProto(spec.schedule()));
@@ -68,6 +50,7 @@ StatusOr<v1::Job> JobManager::Launch(v1::JobSpec spec) {
     if (jobs_.count(spec.name())) {
       return Status::AlreadyExists("job \"" + spec.name() + "\" already exists");
     }
+    CYCLR_RETURN_IF_ERROR(CheckQuotas(spec));
     v1::Job job;
     job.set_name(spec.name());
     *job.mutable_spec() = spec;
@@ -77,7 +60,8 @@ StatusOr<v1::Job> JobManager::Launch(v1::JobSpec spec) {
     job.set_created_unix_ms(first.created_unix_ms);
     job.set_updated_unix_ms(first.created_unix_ms);
     CYCLR_RETURN_IF_ERROR(store_->CreateJob(job, first));
-    schedules_->AddJob(spec.name(), std::move(timeline), 0, false);
+    // Cannot fail: the name is new to this manager, which adds every job it schedules.
+    CYCLR_RETURN_IF_ERROR(schedules_->AddJob(spec.name(), std::move(timeline), 0, false));
     Entry& e = jobs_[spec.name()];
     e.job = std::move(job);
     e.last_persist = Clock::now();
@@ -149,13 +133,15 @@ StatusOr<bool> JobManager::Report(const v1::ReportProgressRequest& r) {
     std::lock_guard<std::mutex> lock(mu_);
     Entry* e = Find(r.job());
     if (!e) return UnknownJob(r.job());
+    // The terminal state first: a quarantined job may have no valid spec, and its workers must
+    // still hear that they have to stop.
+    v1::JobState state = e->job.state();
+    if (IsTerminal(state)) return state == v1::STOPPED || state == v1::FAILED;
     int workers = e->job.spec().workers();
     if (r.rank() < 0 || r.rank() >= workers) {
       return Status::InvalidArgument("rank (" + std::to_string(r.rank()) +
                                      ") must be between 0 and " + std::to_string(workers - 1));
     }
-    v1::JobState state = e->job.state();
-    if (IsTerminal(state)) return state == v1::STOPPED || state == v1::FAILED;
     for (const auto& a : r.applied()) {
       CYCLR_RETURN_IF_ERROR(schedules_->MarkApplied(r.job(), a.version(), a.step()));
     }
@@ -273,17 +259,23 @@ void JobManager::ApplySteps(Entry* e, const v1::ReportProgressRequest& r) {
 void JobManager::Aggregate(Entry* e) {
   int workers = e->job.spec().workers();
   int reported = 0;
+  int finite = 0;
   int64_t min_step = INT64_MAX;
   double loss = 0, sps = 0;
   for (const auto& [rank, st] : e->ranks) {
     if (!st.reported) continue;
     ++reported;
     min_step = std::min(min_step, st.status.step());
-    loss += st.status.loss();
+    // A diverging rank may report NaN or Inf (kept in its RankStatus); the mean is over the
+    // finite losses, so one rank cannot turn the job's loss into NaN.
+    if (std::isfinite(st.status.loss())) {
+      loss += st.status.loss();
+      ++finite;
+    }
     sps += st.status.samples_per_second();
   }
   if (reported == 0) return;
-  e->job.set_loss(loss / reported);
+  e->job.set_loss(finite > 0 ? loss / finite : std::numeric_limits<double>::quiet_NaN());
   e->job.set_samples_per_second(sps);
   // Reports carry the index of the step a rank just finished; the job's global step counts the
   // steps every rank completed, i.e. the next step to run (where a default revision starts).

@@ -26,14 +26,15 @@
 //
 // Aggregates: global_step = the steps every rank completed = 1 + min over all ranks of the index
 // of the last step reported (only once every rank has reported; never decreases), loss = mean of
-// the ranks' last losses, samples/s = sum, test_accuracy/epoch from the latest epoch report,
-// lr/momentum/schedule_version = the timeline's value at global_step. Progress is persisted at
-// most once per `persist_interval` (state changes at once) so reports stay cheap; workers
-// re-report after a restart anyway.
+// the ranks' last finite losses (NaN when none is finite), samples/s = sum, test_accuracy/epoch
+// from the latest epoch report, lr/momentum/schedule_version = the timeline's value at global_step.
+// Progress is persisted at most once per `persist_interval` (state changes at once) so reports stay
+// cheap; workers re-report after a restart anyway.
 //
 // Lock order: JobManager -> ScheduleManager / alive probe / StateStore; the launcher and the
 // restart hook are called unlocked. job_manager.cc holds the job life cycle and progress,
-// job_manager_failures.cc the exits, restarts, heartbeats and adoption.
+// job_manager_failures.cc the exits, restarts, heartbeats and adoption, job_manager_recovery.cc
+// the recovery (with quarantine) and the quotas.
 #pragma once
 
 #include <chrono>
@@ -45,6 +46,7 @@
 #include <string>
 #include <vector>
 
+#include "core/limits.h"
 #include "cyclr/v1/service.pb.h"
 #include "server/change_feed.h"
 #include "server/launcher.h"
@@ -77,6 +79,11 @@ class JobManager {
     std::chrono::milliseconds adoption_grace{30000};
     // Runs (unlocked) right before a failed group's workers are started again.
     std::function<void(const std::string& job)> on_group_restart;
+    // Quotas (RESOURCE_EXHAUSTED at Launch): jobs held (every stored job, finished ones too) and
+    // workers of the unfinished local jobs together (the coordinator's --max-jobs and
+    // --max-local-workers).
+    int max_jobs = limits::kDefaultMaxJobs;
+    int max_local_workers = limits::kDefaultMaxLocalWorkers;
   };
 
   // `store` and `schedules` must outlive this object.
@@ -87,11 +94,16 @@ class JobManager {
   // workers started by hand). Call before serving.
   void SetLauncher(Launcher* launcher);
 
-  // Loads every job and its timeline from the store (at start-up, before serving).
+  // Loads every job and its timeline from the store (at start-up, before serving). Rows are
+  // decoded by state_rows.h: a job whose row or revisions are bad is quarantined — loaded as
+  // FAILED with reason "quarantined at recovery: <why>" (persisted), its timeline the revisions
+  // that decoded, served like any job — and every other job starts normally. A row whose name is
+  // not a job name is skipped (logged). Only SQLite errors fail the recovery.
   Status Recover();
 
   // Validates (job_spec_rules.h), persists the job with its first revision (effective step 0),
-  // and starts local workers. ALREADY_EXISTS for a taken name.
+  // and starts local workers. ALREADY_EXISTS for a taken name; RESOURCE_EXHAUSTED when the job
+  // would exceed Options::max_jobs or (local jobs) Options::max_local_workers.
   StatusOr<v1::Job> Launch(v1::JobSpec spec);
   StatusOr<v1::Job> Get(const std::string& name) const;
   std::vector<v1::Job> List() const;  // in creation order
@@ -107,6 +119,8 @@ class JobManager {
 
   // Applies one batched worker report. Returns whether the worker must stop (job STOPPED or
   // FAILED). INVALID_ARGUMENT for a rank outside [0, workers) or a bad applied revision.
+  // REQUIRES the report passed CheckRequest (request_limits.h): steps are then < kMaxStep, so
+  // global_step + 1 cannot overflow.
   StatusOr<bool> Report(const v1::ReportProgressRequest& report);
   // From the launcher: a worker process ended.
   void OnWorkerExit(const WorkerExit& exit);
@@ -158,6 +172,9 @@ class JobManager {
   };
 
   // All REQUIRE mu_ held.
+  Status CheckQuotas(const v1::JobSpec& spec) const;
+  // Recovery of one stored job (job_manager_recovery.cc); REQUIRES mu_ NOT held.
+  Status RecoverJob(const JobRow& row);
   Entry* Find(const std::string& name);
   const Entry* Find(const std::string& name) const;
   v1::Job ToJob(const Entry& e) const;

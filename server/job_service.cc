@@ -1,5 +1,6 @@
 #include "server/job_service.h"
 
+#include "server/request_limits.h"
 #include "server/rpc_observer.h"
 
 namespace cyclr {
@@ -10,6 +11,7 @@ JobService::JobService(JobManager* jobs, MetricsExporter* metrics)
 grpc::Status JobService::LaunchJob(grpc::ServerContext*, const v1::LaunchJobRequest* req,
                                    v1::Job* resp) {
   return Observe(metrics_, "LaunchJob", [&] {
+    if (Status bad = CheckRequest(*req); !bad.ok()) return ToGrpc(bad);
     StatusOr<v1::Job> job = jobs_->Launch(req->spec());
     if (!job.ok()) return ToGrpc(job.status());
     *resp = std::move(*job);
@@ -20,6 +22,7 @@ grpc::Status JobService::LaunchJob(grpc::ServerContext*, const v1::LaunchJobRequ
 grpc::Status JobService::GetJob(grpc::ServerContext*, const v1::GetJobRequest* req,
                                 v1::Job* resp) {
   return Observe(metrics_, "GetJob", [&] {
+    if (Status bad = CheckRequest(*req); !bad.ok()) return ToGrpc(bad);
     StatusOr<v1::Job> job = jobs_->Get(req->name());
     if (!job.ok()) return ToGrpc(job.status());
     *resp = std::move(*job);
@@ -27,9 +30,10 @@ grpc::Status JobService::GetJob(grpc::ServerContext*, const v1::GetJobRequest* r
   });
 }
 
-grpc::Status JobService::ListJobs(grpc::ServerContext*, const v1::ListJobsRequest*,
+grpc::Status JobService::ListJobs(grpc::ServerContext*, const v1::ListJobsRequest* req,
                                   v1::ListJobsResponse* resp) {
   return Observe(metrics_, "ListJobs", [&] {
+    if (Status bad = CheckRequest(*req); !bad.ok()) return ToGrpc(bad);
     for (v1::Job& job : jobs_->List()) *resp->add_jobs() = std::move(job);
     return grpc::Status::OK;
   });
@@ -38,6 +42,7 @@ grpc::Status JobService::ListJobs(grpc::ServerContext*, const v1::ListJobsReques
 grpc::Status JobService::StopJob(grpc::ServerContext*, const v1::StopJobRequest* req,
                                  v1::Job* resp) {
   return Observe(metrics_, "StopJob", [&] {
+    if (Status bad = CheckRequest(*req); !bad.ok()) return ToGrpc(bad);
     StatusOr<v1::Job> job = jobs_->Stop(req->name(), req->reason());
     if (!job.ok()) return ToGrpc(job.status());
     *resp = std::move(*job);
@@ -48,6 +53,10 @@ grpc::Status JobService::StopJob(grpc::ServerContext*, const v1::StopJobRequest*
 grpc::ServerWriteReactor<v1::Job>* JobService::WatchJob(grpc::CallbackServerContext*,
                                                         const v1::GetJobRequest* req) {
   WatchReactor<v1::Job>::Ptr reactor = watches_.Open(metrics_, "WatchJob");
+  if (Status bad = CheckRequest(*req); !bad.ok()) {
+    reactor->End(ToGrpc(bad));
+    return reactor.get();
+  }
   // Runs on the manager's feed thread (and once here); holds the stream by weak pointer, as
   // ChangeFeed's contract asks. The message aliases the shared snapshot: no copy per watcher.
   auto offer = [weak = std::weak_ptr<WatchReactor<v1::Job>>(reactor)](

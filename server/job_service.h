@@ -1,4 +1,5 @@
-// JobService: cyclr.v1.JobService over gRPC; converts and delegates to the JobManager.
+// JobService: cyclr.v1.JobService over gRPC; converts and delegates to the JobManager. Every
+// request passes CheckRequest (request_limits.h) first: INVALID_ARGUMENT naming the field.
 //
 // WatchJob runs on gRPC's callback API (the other methods stay sync): an open stream holds no
 // thread. Each stream subscribes to its job in the JobManager, whose feed thread hands every

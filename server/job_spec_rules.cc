@@ -1,8 +1,10 @@
 #include "server/job_spec_rules.h"
 
+#include <cmath>
 #include <sstream>
 #include <vector>
 
+#include "core/limits.h"
 #include "proto/proto_convert.h"
 
 namespace cyclr {
@@ -20,14 +22,37 @@ Status OneOf(const char* field, const std::string& value, const std::vector<std:
   }
   std::string list;
   for (const auto& o : ok) list += (list.empty() ? "" : ", ") + (o.empty() ? "\"\"" : o);
-  return Status::InvalidArgument(std::string(field) + " (\"" + value + "\") must be one of: " +
-                                 list);
+  return Status::InvalidArgument(std::string(field) + " (" + limits::Echo(value) +
+                                 ") must be one of: " + list);
 }
 
 Status AtLeast(const char* field, int64_t value, int64_t min) {
   if (value >= min) return Status::Ok();
   return Status::InvalidArgument(std::string(field) + " (" + std::to_string(value) +
                                  ") must be >= " + std::to_string(min));
+}
+
+// min <= value <= max; the message gives the lower bound alone when only that is broken, so the
+// long-standing "must be >= 1" wording stays.
+Status Within(const char* field, int64_t value, int64_t min, int64_t max) {
+  CYCLR_RETURN_IF_ERROR(AtLeast(field, value, min));
+  if (value <= max) return Status::Ok();
+  return Status::InvalidArgument(std::string(field) + " (" + std::to_string(value) +
+                                 ") must be <= " + std::to_string(max));
+}
+
+Status MaxBytes(const char* field, const std::string& value, size_t max) {
+  if (value.size() <= max) return Status::Ok();
+  return Status::InvalidArgument(std::string(field) + " (" + limits::Echo(value) +
+                                 ") must be at most " + std::to_string(max) + " bytes");
+}
+
+// Text fields: paths up to PATH_MAX; the enum-like ones are checked by OneOf.
+Status CheckTexts(const v1::JobSpec& s) {
+  CYCLR_RETURN_IF_ERROR(MaxBytes("data_dir", s.data_dir(), limits::kMaxPathBytes));
+  CYCLR_RETURN_IF_ERROR(MaxBytes("checkpoint_dir", s.checkpoint_dir(), limits::kMaxPathBytes));
+  CYCLR_RETURN_IF_ERROR(MaxBytes("resume_from", s.resume_from(), limits::kMaxPathBytes));
+  return Status::Ok();
 }
 
 void FillDefaults(v1::JobSpec* s) {
@@ -45,16 +70,17 @@ Status CheckNumbers(const v1::JobSpec& s) {
     return Status::InvalidArgument("workers (" + std::to_string(s.workers()) +
                                    ") must be between 1 and " + std::to_string(kMaxWorkers));
   }
-  CYCLR_RETURN_IF_ERROR(AtLeast("epochs", s.epochs(), 1));
-  CYCLR_RETURN_IF_ERROR(AtLeast("batch_size", s.batch_size(), 1));
-  CYCLR_RETURN_IF_ERROR(AtLeast("train_limit", s.train_limit(), 0));
-  CYCLR_RETURN_IF_ERROR(AtLeast("test_limit", s.test_limit(), 0));
-  CYCLR_RETURN_IF_ERROR(AtLeast("threads", s.threads(), 0));
+  CYCLR_RETURN_IF_ERROR(Within("epochs", s.epochs(), 1, limits::kMaxEpochs));
+  CYCLR_RETURN_IF_ERROR(Within("batch_size", s.batch_size(), 1, limits::kMaxBatchSize));
+  CYCLR_RETURN_IF_ERROR(Within("train_limit", s.train_limit(), 0, limits::kMaxStep));
+  CYCLR_RETURN_IF_ERROR(Within("test_limit", s.test_limit(), 0, limits::kMaxStep));
+  CYCLR_RETURN_IF_ERROR(Within("threads", s.threads(), 0, limits::kMaxThreads));
   if (!(s.momentum() >= 0.0 && s.momentum() < 1.0)) {
     return Status::InvalidArgument("momentum (" + Num(s.momentum()) + ") must be in [0, 1)");
   }
-  if (!(s.weight_decay() >= 0.0)) {
-    return Status::InvalidArgument("weight_decay (" + Num(s.weight_decay()) + ") must be >= 0");
+  if (!(s.weight_decay() >= 0.0 && std::isfinite(s.weight_decay()))) {
+    return Status::InvalidArgument("weight_decay (" + Num(s.weight_decay()) +
+                                   ") must be finite and >= 0");
   }
   if (!(s.bucket_mb() > 0.0 && s.bucket_mb() <= 1024.0)) {
     return Status::InvalidArgument("bucket_mb (" + Num(s.bucket_mb()) +
@@ -65,17 +91,19 @@ Status CheckNumbers(const v1::JobSpec& s) {
 
 // Fault-tolerance fields: 0 means "the worker's default" for the counts and factors.
 Status CheckFaultTolerance(const v1::JobSpec& s) {
-  CYCLR_RETURN_IF_ERROR(AtLeast("checkpoint_every", s.checkpoint_every(), 0));
-  CYCLR_RETURN_IF_ERROR(AtLeast("checkpoint_keep", s.checkpoint_keep(), 0));
-  CYCLR_RETURN_IF_ERROR(AtLeast("max_restarts", s.max_restarts(), 0));
+  CYCLR_RETURN_IF_ERROR(Within("checkpoint_every", s.checkpoint_every(), 0, limits::kMaxStep));
+  CYCLR_RETURN_IF_ERROR(
+      Within("checkpoint_keep", s.checkpoint_keep(), 0, limits::kMaxCheckpointKeep));
+  CYCLR_RETURN_IF_ERROR(Within("max_restarts", s.max_restarts(), 0, limits::kMaxRestarts));
   CYCLR_RETURN_IF_ERROR(OneOf("divergence_policy", s.divergence_policy(), {"fail", "rollback"}));
   if (s.divergence_policy() == "rollback" && s.checkpoint_dir().empty()) {
     return Status::InvalidArgument(
         "divergence_policy (\"rollback\") needs checkpoint_dir: it rolls back to a checkpoint");
   }
-  if (s.divergence_factor() != 0.0 && !(s.divergence_factor() > 1.0)) {
+  if (s.divergence_factor() != 0.0 &&
+      !(s.divergence_factor() > 1.0 && std::isfinite(s.divergence_factor()))) {
     return Status::InvalidArgument("divergence_factor (" + Num(s.divergence_factor()) +
-                                   ") must be > 1 (or 0 for the default 10)");
+                                   ") must be > 1 and finite (or 0 for the default 10)");
   }
   if (s.rollback_lr_factor() != 0.0 &&
       !(s.rollback_lr_factor() > 0.0 && s.rollback_lr_factor() < 1.0)) {
@@ -100,10 +128,11 @@ bool IsValidJobName(const std::string& name) {
 Status NormalizeJobSpec(v1::JobSpec* s) {
   FillDefaults(s);
   if (!IsValidJobName(s->name())) {
-    return Status::InvalidArgument("name (\"" + s->name() +
-                                   "\") must match [a-z0-9][a-z0-9-]{0,62}");
+    return Status::InvalidArgument("name (" + limits::Echo(s->name()) +
+                                   ") must match [a-z0-9][a-z0-9-]{0,62}");
   }
   CYCLR_RETURN_IF_ERROR(CheckNumbers(*s));
+  CYCLR_RETURN_IF_ERROR(CheckTexts(*s));
   CYCLR_RETURN_IF_ERROR(OneOf("model", s->model(), {"mlp", "cnn"}));
   CYCLR_RETURN_IF_ERROR(OneOf("dataset", s->dataset(), {"fashion-mnist", "synthetic"}));
   CYCLR_RETURN_IF_ERROR(OneOf("optimizer", s->optimizer(), {"sgd", "adamw"}));

@@ -1,33 +1,36 @@
 // The rules a JobSpec must follow, and its defaults.
 //
 // NormalizeJobSpec fills the defaults and then checks every field; the first violation comes
-// back as INVALID_ARGUMENT naming the field, its value and the rule, e.g.
+// back as INVALID_ARGUMENT naming the field, its value (cut by limits::Echo) and the rule, e.g.
 // "workers (0) must be between 1 and 64". Rules:
 //   name        [a-z0-9][a-z0-9-]{0,62}
 //   workers     1..64
 //   model       mlp | cnn
 //   dataset     fashion-mnist | synthetic
-//   epochs      >= 1;  batch_size >= 1;  train_limit, test_limit, threads >= 0
+//   epochs      1..kMaxEpochs;  batch_size 1..kMaxBatchSize;  threads 0..kMaxThreads
+//   train_limit, test_limit, checkpoint_every  0..kMaxStep
+//   data_dir, checkpoint_dir, resume_from      at most kMaxPathBytes (core/limits.h)
 //   optimizer   sgd | adamw               (default sgd)
 //   momentum    [0, 1)                    (default 0.9 when unset; 0 = plain SGD)
-//   weight_decay >= 0
+//   weight_decay finite, >= 0
 //   backend     "" | gloo | nccl
 //   launcher    local | external          (default local)
 //   data_dir    default /usr/share/datasets/fashion-mnist
 //   bucket_mb   > 0                       (default 25)
 //   seed        default 1 when 0
-//   checkpoint_every, checkpoint_keep, max_restarts >= 0
+//   checkpoint_keep 0..kMaxCheckpointKeep;  max_restarts 0..kMaxRestarts
 //   divergence_policy fail (default); "rollback" is rejected until the workers implement it
-//   divergence_factor 0 (default) or > 1;  rollback_lr_factor 0 (default) or in (0, 1]
+//   divergence_factor 0 (default) or finite > 1;  rollback_lr_factor 0 (default) or in (0, 1]
 //   schedule    required, valid (errors are prefixed "schedule: ")
 #pragma once
 
+#include "core/limits.h"
 #include "core/status.h"
 #include "cyclr/v1/job.pb.h"
 
 namespace cyclr {
 
-inline constexpr int kMaxWorkers = 64;
+inline constexpr int kMaxWorkers = limits::kMaxWorkersPerJob;
 inline constexpr const char* kDefaultDataDir = "/usr/share/datasets/fashion-mnist";
 inline constexpr double kDefaultMomentum = 0.9;
 inline constexpr double kDefaultBucketMb = 25.0;

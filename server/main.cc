@@ -31,6 +31,13 @@ int main(int argc, char** argv) {
   app.add_option("--stop-grace-ms", grace_ms, "SIGTERM to SIGKILL delay when stopping workers")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  app.add_option("--max-jobs", o.max_jobs, "Jobs the coordinator holds, finished ones included")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--max-local-workers", o.max_local_workers,
+                 "Workers of unfinished local jobs, all jobs together")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   o.heartbeat_timeout = std::chrono::milliseconds(heartbeat_ms);
   o.stop_grace = std::chrono::milliseconds(grace_ms);

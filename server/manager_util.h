@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "core/limits.h"
 #include "core/status.h"
 
 namespace cyclr {
@@ -15,9 +16,9 @@ inline int64_t NowUnixMs() {
       .count();
 }
 
-// NOT_FOUND for an unknown job name, worded the same by every manager.
+// NOT_FOUND for an unknown job name, worded the same by every manager (the name cut by Echo).
 inline Status UnknownJob(const std::string& name) {
-  return Status::NotFound("job \"" + name + "\" not found");
+  return Status::NotFound("job " + limits::Echo(name) + " not found");
 }
 
 }  // namespace cyclr

@@ -2,14 +2,17 @@
 
 #include <algorithm>
 
+#include "core/limits.h"
 #include "server/manager_util.h"
 
 namespace cyclr {
 namespace {
 
 Status CheckPreviewRange(int64_t start, int64_t steps) {
-  if (start < 0) {
-    return Status::InvalidArgument("start_step (" + std::to_string(start) + ") must be >= 0");
+  // start <= kMaxStep keeps start + steps far from overflow (and Schedule::At's step >= 0).
+  if (start < 0 || start > limits::kMaxStep) {
+    return Status::InvalidArgument("start_step (" + std::to_string(start) +
+                                   ") must be between 0 and " + std::to_string(limits::kMaxStep));
   }
   if (steps < 1 || steps > ScheduleManager::kMaxPreviewSteps) {
     return Status::InvalidArgument("steps (" + std::to_string(steps) + ") must be between 1 and " +
@@ -45,14 +48,16 @@ StatusOr<std::vector<TimelinePoint>> ScheduleManager::PreviewSpec(const Schedule
   return points;
 }
 
-void ScheduleManager::AddJob(const std::string& job, Timeline timeline, int64_t current_step,
-                             bool ended) {
+Status ScheduleManager::AddJob(const std::string& job, Timeline timeline, int64_t current_step,
+                               bool ended) {
   std::lock_guard<std::mutex> lock(mu_);
-  CYCLR_CHECK_MSG(jobs_.count(job) == 0, "job " + job + " added twice");
+  // A state file edited by hand may name a job twice: refused, not CHECKed.
+  if (jobs_.count(job)) return Status::AlreadyExists("job \"" + job + "\" already has a schedule");
   Entry& e = jobs_[job];
   e.timeline = std::move(timeline);
   e.current_step = current_step;
   e.ended = ended;
+  return Status::Ok();
 }
 
 StatusOr<Revision> ScheduleManager::BuildRevision(const Entry& e, const ScheduleUpdate& u) const {
@@ -100,6 +105,12 @@ StatusOr<Revision> ScheduleManager::Update(const ScheduleUpdate& u) {
   if (e.ended) {
     return Status::FailedPrecondition("job \"" + u.job + "\" has ended; its schedule is final");
   }
+  if (e.timeline.latest_version() >= limits::kMaxRevisionsPerJob) {
+    return Status::ResourceExhausted(
+        "job \"" + u.job + "\" has " + std::to_string(e.timeline.latest_version()) +
+        " revisions, the most one job may have (kMaxRevisionsPerJob = " +
+        std::to_string(limits::kMaxRevisionsPerJob) + ")");
+  }
   CYCLR_ASSIGN_OR_RETURN(Revision rev, BuildRevision(e, u));
   Timeline next = e.timeline;
   CYCLR_RETURN_IF_ERROR(next.Append(rev, e.current_step));
@@ -135,6 +146,7 @@ StatusOr<TimelinePoint> ScheduleManager::PointAt(const std::string& job, int64_t
   if (it->second.timeline.empty()) {
     return Status::FailedPrecondition("job \"" + job + "\" has no schedule");
   }
+  if (step < 0) return Status::InvalidArgument("step (" + std::to_string(step) + ") must be >= 0");
   return it->second.timeline.At(step);
 }
 

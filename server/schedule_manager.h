@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "core/limits.h"
 #include "core/timeline.h"
 #include "server/change_feed.h"
 #include "server/state_store.h"
@@ -45,28 +46,30 @@ class ScheduleManager {
   // `store` may be null (tests of the logic alone); it must outlive this object.
   explicit ScheduleManager(StateStore* store) : store_(store) {}
 
-  // Installs a job's timeline (at launch, after the store has it, or at recovery).
-  // REQUIRES the job is not known yet.
-  void AddJob(const std::string& job, Timeline timeline, int64_t current_step, bool ended);
+  // Installs a job's timeline (at launch, after the store has it, or at recovery; a quarantined
+  // job's may be empty). ALREADY_EXISTS when the job is known already (nothing changes).
+  Status AddJob(const std::string& job, Timeline timeline, int64_t current_step, bool ended);
 
   // Appends a revision and returns it once durable. NOT_FOUND for an unknown job,
   // FAILED_PRECONDITION for an ended job or an effective_step before the job's current step (or
   // before the previous revision's start), INVALID_ARGUMENT for a bad spec, a missing spec or
-  // an unknown revert_to. On error nothing changes.
+  // an unknown revert_to, RESOURCE_EXHAUSTED once the job has limits::kMaxRevisionsPerJob
+  // revisions. On error nothing changes.
   StatusOr<Revision> Update(const ScheduleUpdate& update);
 
   // Records that every rank applied `version` from `step` on (from worker reports); persisted.
   // Idempotent for the same step.
   Status MarkApplied(const std::string& job, int64_t version, int64_t step);
 
-  // The value in force at `step`; NOT_FOUND for an unknown job.
+  // The value in force at `step`; NOT_FOUND for an unknown job, FAILED_PRECONDITION for an empty
+  // timeline (a quarantined job), INVALID_ARGUMENT for step < 0.
   StatusOr<TimelinePoint> PointAt(const std::string& job, int64_t step) const;
   StatusOr<TimelineSnapshot> Snapshot(const std::string& job) const;
 
   // Values at steps [start, start + steps) of the job's timeline (version = revision in force)
-  // or of one spec alone (version 0). INVALID_ARGUMENT unless start >= 0 and
-  // 1 <= steps <= kMaxPreviewSteps.
-  static constexpr int64_t kMaxPreviewSteps = 100000;
+  // or of one spec alone (version 0). INVALID_ARGUMENT unless 0 <= start <= limits::kMaxStep and
+  // 1 <= steps <= kMaxPreviewSteps (so start + steps cannot overflow).
+  static constexpr int64_t kMaxPreviewSteps = limits::kMaxPreviewSteps;
   StatusOr<std::vector<TimelinePoint>> PreviewJob(const std::string& job, int64_t start,
                                                   int64_t steps) const;
   static StatusOr<std::vector<TimelinePoint>> PreviewSpec(const ScheduleSpec& spec, int64_t start,

@@ -1,5 +1,6 @@
 #include "server/schedule_service.h"
 
+#include "server/request_limits.h"
 #include "server/rpc_observer.h"
 
 namespace cyclr {
@@ -16,7 +17,7 @@ StatusOr<ScheduleUpdate> FromRequest(const v1::UpdateScheduleRequest& req) {
     u.spec = std::move(*spec);
   }
   if (req.has_effective_step()) u.effective_step = req.effective_step();
-  u.phase = req.phase() == v1::PHASE_MODE_RESTART ? PhaseMode::kRestart : PhaseMode::kContinue;
+  CYCLR_ASSIGN_OR_RETURN(u.phase, FromProto(req.phase()));
   u.author = req.author();
   u.reason = req.reason();
   return u;
@@ -31,6 +32,7 @@ grpc::Status ScheduleService::GetTimeline(grpc::ServerContext*,
                                           const v1::GetTimelineRequest* req,
                                           v1::Timeline* resp) {
   return Observe(metrics_, "GetTimeline", [&] {
+    if (Status bad = CheckRequest(*req); !bad.ok()) return ToGrpc(bad);
     StatusOr<TimelineSnapshot> snap = schedules_->Snapshot(req->job());
     if (!snap.ok()) return ToGrpc(snap.status());
     *resp = ToProto(snap->timeline);
@@ -41,6 +43,10 @@ grpc::Status ScheduleService::GetTimeline(grpc::ServerContext*,
 grpc::ServerWriteReactor<v1::Timeline>* ScheduleService::WatchTimeline(
     grpc::CallbackServerContext*, const v1::GetTimelineRequest* req) {
   WatchReactor<v1::Timeline>::Ptr reactor = watches_.Open(metrics_, "WatchTimeline");
+  if (Status bad = CheckRequest(*req); !bad.ok()) {
+    reactor->End(ToGrpc(bad));
+    return reactor.get();
+  }
   // Runs on the manager's feed thread (and once here); holds the stream and the cache only by
   // weak/shared pointer, as ChangeFeed's contract asks.
   auto offer = [weak = std::weak_ptr<WatchReactor<v1::Timeline>>(reactor), protos = protos_,
@@ -67,6 +73,7 @@ grpc::Status ScheduleService::UpdateSchedule(grpc::ServerContext*,
                                              const v1::UpdateScheduleRequest* req,
                                              v1::Revision* resp) {
   return Observe(metrics_, "UpdateSchedule", [&] {
+    if (Status bad = CheckRequest(*req); !bad.ok()) return ToGrpc(bad);
     StatusOr<ScheduleUpdate> update = FromRequest(*req);
     if (!update.ok()) return ToGrpc(update.status());
     StatusOr<Revision> rev = schedules_->Update(*update);
@@ -81,6 +88,7 @@ grpc::Status ScheduleService::PreviewSchedule(grpc::ServerContext*,
                                               const v1::PreviewScheduleRequest* req,
                                               v1::PreviewScheduleResponse* resp) {
   return Observe(metrics_, "PreviewSchedule", [&] {
+    if (Status bad = CheckRequest(*req); !bad.ok()) return ToGrpc(bad);
     StatusOr<std::vector<TimelinePoint>> points = Status::InvalidArgument("");
     if (!req->job().empty()) {
       points = schedules_->PreviewJob(req->job(), req->start_step(), req->steps());

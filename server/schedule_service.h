@@ -1,5 +1,6 @@
 // ScheduleService: cyclr.v1.ScheduleService over gRPC; converts and delegates to the
-// ScheduleManager.
+// ScheduleManager. Every request passes CheckRequest (request_limits.h) first: INVALID_ARGUMENT
+// naming the field.
 //
 // WatchTimeline runs on gRPC's callback API (the other methods stay sync): an open stream holds
 // no thread. Each stream subscribes to its job in the ScheduleManager; the manager's feed thread

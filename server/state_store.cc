@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include "core/limits.h"
 #include "proto/proto_convert.h"
 
 namespace cyclr {
@@ -223,50 +224,76 @@ Status StateStore::SetApplied(const std::string& job, int64_t version, int64_t s
   return txn.Commit();
 }
 
-StatusOr<std::vector<v1::Job>> StateStore::LoadJobs() {
+StatusOr<std::vector<JobRow>> StateStore::LoadJobRows() {
   std::lock_guard<std::mutex> lock(mu_);
   Stmt st(db_,
           "SELECT name, spec, state, reason, global_step, total_steps, snapshot, "
           "created_unix_ms, updated_unix_ms FROM jobs ORDER BY seq");
   CYCLR_RETURN_IF_ERROR(st.prepared());
-  std::vector<v1::Job> jobs;
+  std::vector<JobRow> rows;
   for (bool row = true;;) {
     CYCLR_RETURN_IF_ERROR(st.Step(&row));
     if (!row) break;
-    v1::Job job;
-    if (!job.ParseFromString(st.Blob(6)) || !job.mutable_spec()->ParseFromString(st.Blob(1))) {
-      return Status::Internal("state file: job \"" + st.Blob(0) + "\" is corrupt");
+    JobRow r;
+    r.name = st.Blob(0);
+    r.spec = st.Blob(1);
+    r.state = st.Int(2);
+    r.reason = st.Blob(3);
+    r.global_step = st.Int(4);
+    r.total_steps = st.Int(5);
+    r.snapshot = st.Blob(6);
+    r.created_unix_ms = st.Int(7);
+    r.updated_unix_ms = st.Int(8);
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
+StatusOr<std::vector<RevisionRow>> StateStore::LoadRevisionRows(const std::string& job) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Stmt st(db_,
+          "SELECT version, effective_step, applied_step, revision FROM revisions WHERE job = ? "
+          "ORDER BY version");
+  CYCLR_RETURN_IF_ERROR(st.prepared());
+  st.BindText(1, job);
+  std::vector<RevisionRow> rows;
+  for (bool row = true;;) {
+    CYCLR_RETURN_IF_ERROR(st.Step(&row));
+    if (!row) break;
+    RevisionRow r;
+    r.version = st.Int(0);
+    r.effective_step = st.Int(1);
+    if (!st.IsNull(2)) r.applied_step = st.Int(2);
+    r.revision = st.Blob(3);
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
+StatusOr<std::vector<v1::Job>> StateStore::LoadJobs() {
+  CYCLR_ASSIGN_OR_RETURN(std::vector<JobRow> rows, LoadJobRows());
+  std::vector<v1::Job> jobs;
+  for (const JobRow& row : rows) {
+    StatusOr<v1::Job> job = DecodeJobRow(row);
+    if (!job.ok()) {
+      return Status::Internal("state file: job " + limits::Echo(row.name) +
+                              " is corrupt: " + job.status().message());
     }
-    job.set_name(st.Blob(0));
-    job.set_state(static_cast<v1::JobState>(st.Int(2)));
-    job.set_reason(st.Blob(3));
-    job.set_global_step(st.Int(4));
-    job.set_total_steps(st.Int(5));
-    job.set_created_unix_ms(st.Int(7));
-    job.set_updated_unix_ms(st.Int(8));
-    jobs.push_back(std::move(job));
+    jobs.push_back(std::move(*job));
   }
   return jobs;
 }
 
 StatusOr<std::vector<Revision>> StateStore::LoadRevisions(const std::string& job) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Stmt st(db_,
-          "SELECT version, applied_step, revision FROM revisions WHERE job = ? ORDER BY version");
-  CYCLR_RETURN_IF_ERROR(st.prepared());
-  st.BindText(1, job);
+  CYCLR_ASSIGN_OR_RETURN(std::vector<RevisionRow> rows, LoadRevisionRows(job));
   std::vector<Revision> revs;
-  for (bool row = true;;) {
-    CYCLR_RETURN_IF_ERROR(st.Step(&row));
-    if (!row) break;
-    v1::Revision p;
-    if (!p.ParseFromString(st.Blob(2))) {
-      return Status::Internal("state file: revision " + std::to_string(st.Int(0)) + " of job \"" +
-                              job + "\" is corrupt");
+  for (const RevisionRow& row : rows) {
+    StatusOr<Revision> rev = DecodeRevisionRow(row);
+    if (!rev.ok()) {
+      return Status::Internal("state file: revision " + std::to_string(row.version) + " of job \"" +
+                              job + "\" is corrupt: " + rev.status().message());
     }
-    if (st.IsNull(1)) p.clear_applied_step(); else p.set_applied_step(st.Int(1));
-    CYCLR_ASSIGN_OR_RETURN(Revision rev, FromProto(p));
-    revs.push_back(std::move(rev));
+    revs.push_back(std::move(*rev));
   }
   return revs;
 }
@@ -290,7 +317,12 @@ StatusOr<std::map<int, int>> StateStore::LoadWorkerPids(const std::string& job) 
   for (bool row = true;;) {
     CYCLR_RETURN_IF_ERROR(st.Step(&row));
     if (!row) break;
-    pids[static_cast<int>(st.Int(0))] = static_cast<int>(st.Int(1));
+    int64_t rank = st.Int(0), pid = st.Int(1);
+    // A hand-edited row is skipped: only a plausible pid is ever handed to the launcher.
+    if (rank < 0 || rank >= limits::kMaxWorkersPerJob || pid < 1 || pid > limits::kMaxPid) {
+      continue;
+    }
+    pids[static_cast<int>(rank)] = static_cast<int>(pid);
   }
   return pids;
 }

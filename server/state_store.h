@@ -18,6 +18,7 @@
 #include "core/status.h"
 #include "core/timeline.h"
 #include "cyclr/v1/job.pb.h"
+#include "server/state_rows.h"
 
 struct sqlite3;
 
@@ -44,12 +45,17 @@ class StateStore {
   // Records the pid of a job's rank (the latest registration), so that a restarted coordinator
   // can adopt the local workers that outlived the previous one.
   Status SaveWorkerPid(const std::string& job, int rank, int pid);
-  // rank -> pid, as last recorded.
+  // rank -> pid, as last recorded; rows outside rank [0, kMaxWorkersPerJob) or pid
+  // [1, kMaxPid] are skipped.
   StatusOr<std::map<int, int>> LoadWorkerPids(const std::string& job);
 
-  // Every job, in creation order, without ranks.
+  // The raw rows, in creation / version order, for the caller to decode (state_rows.h) and to
+  // quarantine what is bad. Errors are SQLite's only.
+  StatusOr<std::vector<JobRow>> LoadJobRows();
+  StatusOr<std::vector<RevisionRow>> LoadRevisionRows(const std::string& job);
+  // Decoded: every job in creation order, without ranks / the job's revisions in version order,
+  // applied steps included. INTERNAL naming the first bad row and why (state_rows.h).
   StatusOr<std::vector<v1::Job>> LoadJobs();
-  // The job's revisions in version order, applied steps included.
   StatusOr<std::vector<Revision>> LoadRevisions(const std::string& job);
 
   const std::string& path() const { return path_; }

@@ -7,7 +7,13 @@
 // so stale rendezvous keys of the old group are never read, and the restart is counted.
 //
 // Store keys live per job. StoreGet waits up to the given timeout for every key and names the
-// missing ones in DEADLINE_EXCEEDED. A rank is alive while its last heartbeat (Register or a
+// missing ones in DEADLINE_EXCEEDED. Limits (core/limits.h): a key is 1..kMaxStoreKeyBytes, a
+// value at most kMaxStoreValueBytes, one job's keys + values at most kMaxStoreBytesPerJob
+// (RESOURCE_EXHAUSTED; overwriting a key replaces its bytes, and a new incarnation drops the keys
+// under the previous one's prefix), and at most kMaxStoreWaiters StoreGet calls wait at once
+// (RESOURCE_EXHAUSTED beyond: each holds a sync-server thread). A waiting StoreGet re-checks its
+// caller's `cancelled` probe every kStoreWaitSlice, so a cancelled or expired call frees its
+// thread within that time. A rank is alive while its last heartbeat (Register or a
 // progress report) is younger than `heartbeat_timeout`. Only a registration (not a report) makes
 // a later registration of the same rank a restart. Thread-safe; never calls out while
 // holding its lock.
@@ -48,11 +54,21 @@ class WorkerRegistry {
   StatusOr<Registration> Register(const std::string& job, int rank, int world_size,
                                   const std::string& host, int pid);
 
+  // How often a waiting StoreGet polls `cancelled` (a store write wakes it at once).
+  static constexpr std::chrono::milliseconds kStoreWaitSlice{50};
+
   Status StoreSet(const std::string& job, const std::string& key, const std::string& value);
-  // Values in the order of `keys`; waits up to `timeout` for all of them.
+  // Values in the order of `keys`; waits up to `timeout` for all of them. RESOURCE_EXHAUSTED when
+  // they would total more than kMaxStoreBytesPerJob (a key repeated). CANCELLED as soon as
+  // `cancelled` (may be empty; called with the registry's lock held, must not block) says so.
   StatusOr<std::vector<std::string>> StoreGet(const std::string& job,
                                               const std::vector<std::string>& keys,
-                                              std::chrono::milliseconds timeout);
+                                              std::chrono::milliseconds timeout,
+                                              const std::function<bool()>& cancelled = nullptr);
+  // StoreGet calls waiting now.
+  int store_waiters() const;
+  // Bytes (keys + values) in the job's store.
+  size_t store_bytes(const std::string& job) const;
 
   // Starts a new incarnation of the job's process group without a registration (the
   // coordinator restarts the whole group): every rank registers afresh under a new store
@@ -82,8 +98,11 @@ class WorkerRegistry {
     int64_t incarnation = 0;
     int64_t restarts = 0;
     std::map<std::string, std::string> store;
+    size_t store_bytes = 0;  // keys + values in `store`
   };
   int AssignRank(const JobWorkers& j, int world_size) const;  // -1 if none is free
+  // A new incarnation: drops the previous one's keys ("<job>/<n>/..."). REQUIRES mu_ held.
+  static void NextIncarnation(const std::string& job, JobWorkers* j);
 
   JobLookup lookup_;
   std::chrono::milliseconds heartbeat_timeout_;
@@ -91,6 +110,7 @@ class WorkerRegistry {
   std::condition_variable cv_;
   std::map<std::string, JobWorkers> jobs_;  // GUARDED_BY(mu_)
   bool shutdown_ = false;                   // GUARDED_BY(mu_)
+  int waiters_ = 0;                         // GUARDED_BY(mu_)
 };
 
 }  // namespace cyclr

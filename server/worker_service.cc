@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/limits.h"
+#include "server/request_limits.h"
 #include "server/rpc_observer.h"
 
 namespace cyclr {
@@ -18,6 +20,7 @@ WorkerService::WorkerService(JobManager* jobs, ScheduleManager* schedules,
 grpc::Status WorkerService::Register(grpc::ServerContext*, const v1::RegisterRequest* req,
                                      v1::RegisterResponse* resp) {
   return Observe(metrics_, "Register", [&] {
+    if (Status bad = CheckRequest(*req); !bad.ok()) return ToGrpc(bad);
     StatusOr<Registration> reg =
         registry_->Register(req->job(), req->rank(), req->world_size(), req->host(), req->pid());
     if (!reg.ok()) return ToGrpc(reg.status());
@@ -38,19 +41,25 @@ grpc::Status WorkerService::Register(grpc::ServerContext*, const v1::RegisterReq
 grpc::Status WorkerService::StoreSet(grpc::ServerContext*, const v1::StoreSetRequest* req,
                                      v1::StoreSetResponse*) {
   return Observe(metrics_, "StoreSet", [&] {
+    if (Status bad = CheckRequest(*req); !bad.ok()) return ToGrpc(bad);
     return ToGrpc(registry_->StoreSet(req->job(), req->key(), req->value()));
   });
 }
 
-grpc::Status WorkerService::StoreGet(grpc::ServerContext*, const v1::StoreGetRequest* req,
+grpc::Status WorkerService::StoreGet(grpc::ServerContext* ctx, const v1::StoreGetRequest* req,
                                      v1::StoreGetResponse* resp) {
   return Observe(metrics_, "StoreGet", [&] {
+    if (Status bad = CheckRequest(*req); !bad.ok()) return ToGrpc(bad);
     std::chrono::milliseconds timeout =
         req->timeout_ms() > 0 ? std::chrono::milliseconds(req->timeout_ms())
                               : default_store_timeout_;
     timeout = std::min(timeout, kMaxStoreTimeout);
     std::vector<std::string> keys(req->keys().begin(), req->keys().end());
-    StatusOr<std::vector<std::string>> values = registry_->StoreGet(req->job(), keys, timeout);
+    // The wait also ends when the client cancels or its deadline passes (gRPC then marks the
+    // call cancelled): the registry polls this between its wait slices.
+    auto cancelled = [ctx] { return ctx != nullptr && ctx->IsCancelled(); };
+    StatusOr<std::vector<std::string>> values =
+        registry_->StoreGet(req->job(), keys, timeout, cancelled);
     if (!values.ok()) return ToGrpc(values.status());
     for (std::string& v : *values) resp->add_values(std::move(v));
     return grpc::Status::OK;
@@ -62,6 +71,7 @@ grpc::ServerUnaryReactor* WorkerService::ReportProgress(grpc::CallbackServerCont
                                                         v1::ReportProgressResponse* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   reactor->Finish(Observe(metrics_, "ReportProgress", [&] {
+    if (Status bad = CheckRequest(*req); !bad.ok()) return ToGrpc(bad);
     StatusOr<bool> stop = jobs_->Report(*req);
     if (!stop.ok()) return ToGrpc(stop.status());
     registry_->Heartbeat(req->job(), req->rank());

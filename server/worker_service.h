@@ -16,6 +16,7 @@
 
 #include <chrono>
 
+#include "core/limits.h"
 #include "cyclr/v1/service.grpc.pb.h"
 #include "server/job_manager.h"
 #include "server/metrics_exporter.h"
@@ -27,12 +28,14 @@ namespace cyclr {
 class WorkerService final
     : public v1::WorkerService::WithCallbackMethod_ReportProgress<v1::WorkerService::Service> {
  public:
-  // The managers must outlive this; `metrics` may be null. StoreGet with timeout_ms <= 0 waits
-  // `default_store_timeout`; no wait is longer than kMaxStoreTimeout.
+  // The managers must outlive this; `metrics` may be null. Every request passes CheckRequest
+  // (request_limits.h) first. StoreGet with timeout_ms == 0 waits `default_store_timeout`; no
+  // wait is longer than kMaxStoreTimeout, and a wait ends (CANCELLED) within
+  // WorkerRegistry::kStoreWaitSlice of its client cancelling or its deadline passing.
   WorkerService(JobManager* jobs, ScheduleManager* schedules, WorkerRegistry* registry,
                 MetricsExporter* metrics, std::chrono::milliseconds default_store_timeout);
 
-  static constexpr std::chrono::milliseconds kMaxStoreTimeout{600000};
+  static constexpr std::chrono::milliseconds kMaxStoreTimeout = limits::kMaxStoreTimeout;
 
   grpc::Status Register(grpc::ServerContext* ctx, const v1::RegisterRequest* req,
                         v1::RegisterResponse* resp) override;

@@ -113,7 +113,8 @@ TEST(TimelineTest, MarkAppliedShiftsTheStartAndLaterAnchors) {
 
   EXPECT_EQ(t.MarkApplied(4, 70).code(), StatusCode::kNotFound);
   EXPECT_EQ(t.MarkApplied(0, 70).code(), StatusCode::kNotFound);
-  EXPECT_EQ(t.MarkApplied(1, -1).message(), "step (-1) must be >= 0");
+  EXPECT_EQ(t.MarkApplied(1, -1).message(), "step (-1) must be in [0, 1099511627776]");
+  EXPECT_EQ(t.MarkApplied(1, kMaxSteps + 1).code(), StatusCode::kInvalidArgument);
 }
 
 TEST(TimelineTest, ALateRevisionIsOvertakenByTheNextOne) {

@@ -93,10 +93,36 @@ TEST(ProtoConvertTest, InvalidSpecOnTheWireNamesTheField) {
   EXPECT_NE(FromProto(p).status().message().find("zigzag"), std::string::npos);
 }
 
+TEST(ProtoConvertTest, HugeEnumTextIsRefusedWithoutQuotingItWhole) {
+  v1::ScheduleSpec p;
+  p.set_policy(std::string(10240, 'p'));
+  Status s = FromProto(p).status();
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("policy (\"ppp"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("(10240 bytes)) must be at most 64 bytes"), std::string::npos);
+  EXPECT_LT(s.message().size(), 200u);
+}
+
+TEST(ProtoConvertTest, AnUnknownPhaseIsRefusedNotTakenAsContinue) {
+  v1::Revision p;
+  p.set_version(1);
+  p.mutable_spec()->set_policy("constant");
+  p.mutable_spec()->set_base_lr(0.1);
+  p.set_phase(v1::PHASE_MODE_RESTART);
+  EXPECT_EQ(FromProto(p)->phase, PhaseMode::kRestart);
+  p.set_phase(v1::PHASE_MODE_UNSPECIFIED);
+  EXPECT_EQ(FromProto(p)->phase, PhaseMode::kContinue);
+  p.set_phase(static_cast<v1::PhaseMode>(99));
+  Status s = FromProto(p).status();
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("phase (99) must be"), std::string::npos) << s.message();
+}
+
 TEST(ProtoConvertTest, StatusCodesMapOneToOne) {
-  for (StatusCode c : {StatusCode::kInvalidArgument, StatusCode::kNotFound,
-                       StatusCode::kFailedPrecondition, StatusCode::kUnauthenticated,
-                       StatusCode::kDeadlineExceeded, StatusCode::kUnavailable}) {
+  for (StatusCode c :
+       {StatusCode::kInvalidArgument, StatusCode::kNotFound, StatusCode::kFailedPrecondition,
+        StatusCode::kUnauthenticated, StatusCode::kDeadlineExceeded, StatusCode::kUnavailable,
+        StatusCode::kResourceExhausted, StatusCode::kCancelled}) {
     Status s(c, "m");
     EXPECT_EQ(FromGrpc(ToGrpc(s)).code(), c);
     EXPECT_EQ(FromGrpc(ToGrpc(s)).message(), "m");

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
+#include "core/limits.h"
 #include "server/job_spec_rules.h"
 #include "tests/server/fake_launcher.h"
 #include "tests/server/test_util.h"
@@ -63,6 +66,38 @@ INSTANTIATE_TEST_SUITE_P(
              "divergence_policy (\"retry\") must be one of: fail, rollback"},
         Rule{"divergence_factor", [](v1::JobSpec* s) { s->set_divergence_factor(0.5); },
              "divergence_factor (0.5) must be > 1"},
+        Rule{"divergence_factor_inf", [](v1::JobSpec* s) { s->set_divergence_factor(HUGE_VAL); },
+             "divergence_factor (inf) must be > 1 and finite"},
+        Rule{"weight_decay_inf", [](v1::JobSpec* s) { s->set_weight_decay(HUGE_VAL); },
+             "weight_decay (inf) must be finite and >= 0"},
+        Rule{"epochs_max", [](v1::JobSpec* s) { s->set_epochs(limits::kMaxEpochs + 1); },
+             "epochs (1000001) must be <= 1000000"},
+        Rule{"batch_size_max", [](v1::JobSpec* s) { s->set_batch_size(limits::kMaxBatchSize + 1); },
+             "batch_size (1048577) must be <= 1048576"},
+        Rule{"threads_max", [](v1::JobSpec* s) { s->set_threads(1025); },
+             "threads (1025) must be <= 1024"},
+        Rule{"train_limit_max", [](v1::JobSpec* s) { s->set_train_limit(INT64_MAX); },
+             "train_limit (9223372036854775807) must be <= 1099511627776"},
+        Rule{"test_limit_max", [](v1::JobSpec* s) { s->set_test_limit(limits::kMaxStep + 1); },
+             "test_limit (1099511627777)"},
+        Rule{"checkpoint_every_max",
+             [](v1::JobSpec* s) { s->set_checkpoint_every(limits::kMaxStep + 1); },
+             "checkpoint_every (1099511627777)"},
+        Rule{"checkpoint_keep_max", [](v1::JobSpec* s) { s->set_checkpoint_keep(1001); },
+             "checkpoint_keep (1001) must be <= 1000"},
+        Rule{"max_restarts_max", [](v1::JobSpec* s) { s->set_max_restarts(1001); },
+             "max_restarts (1001) must be <= 1000"},
+        Rule{"data_dir_long", [](v1::JobSpec* s) { s->set_data_dir(std::string(5000, 'd')); },
+             "(5000 bytes)) must be at most 4096 bytes"},
+        Rule{"checkpoint_dir_long",
+             [](v1::JobSpec* s) { s->set_checkpoint_dir(std::string(4097, 'c')); },
+             "checkpoint_dir (\"ccc"},
+        Rule{"resume_from_long", [](v1::JobSpec* s) { s->set_resume_from(std::string(4097, 'r')); },
+             "resume_from ("},
+        Rule{"model_long", [](v1::JobSpec* s) { s->set_model(std::string(10240, 'm')); },
+             "model (\"mmm"},
+        Rule{"name_huge", [](v1::JobSpec* s) { s->set_name(std::string(10240, 'a')); },
+             "(10240 bytes)) must match"},
         Rule{
             "divergence_rollback", [](v1::JobSpec* s) { s->set_divergence_policy("rollback"); },
             "divergence_policy (\"rollback\") needs checkpoint_dir: it rolls back to a checkpoint"},

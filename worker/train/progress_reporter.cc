@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/limits.h"
+
 namespace cyclr {
 
 ProgressReporter::ProgressReporter(std::shared_ptr<grpc::Channel> channel, std::string job,
@@ -52,7 +54,7 @@ bool ProgressReporter::SendOnce(bool finished, const std::string& error) {
   req.set_job(job_);
   req.set_rank(rank_);
   req.set_finished(finished);
-  req.set_error(error);
+  req.set_error(std::string(limits::CutUtf8(error, limits::kMaxErrorBytes)));  // fits the limit
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (auto& s : steps_) *req.add_steps() = std::move(s);
