@@ -51,9 +51,20 @@ inline constexpr int kMaxListPageSize = 100;
 
 // Per worker process.
 inline constexpr int kMaxThreadsPerCore = 4;  // --threads <= cores x this
+// cyclrctl's check of a job's threads: absolute, since the workers' hosts may have more cores
+// than the CLI's (each worker checks cores x kMaxThreadsPerCore itself).
+inline constexpr int kMaxJobThreads = 1024;
 
 // Files a worker reads.
 inline constexpr int kMaxIdxDims = 4;
+inline constexpr int64_t kMaxIdxBytes = int64_t{1} << 34;  // an IDX file's data (FMNIST's: 47 MB)
+// Examples of the synthetic dataset (its train_limit/test_limit): 2^20 images are 3.3 GB.
+inline constexpr int64_t kMaxSyntheticExamples = int64_t{1} << 20;
+
+// Job and schedule files: cyclrctl's `launch -f` and `--spec`, cyclr-worker's `--standalone`.
+inline constexpr size_t kMaxSpecFileBytes = 1024 * 1024;
+// Nesting of maps and lists in such a file (the deepest real one has 2 levels).
+inline constexpr int kMaxSpecFileDepth = 16;
 
 // A client-supplied value for an error message: quoted, and cut to kMaxEchoBytes with the full
 // length noted ("\"aaaa...\" (10240 bytes)"), so a huge or binary value never floods a reply.
