@@ -9,6 +9,8 @@
 #include <CLI/CLI.hpp>
 
 #include "client/commands/commands.h"
+#include "core/host_port.h"
+#include "core/job_name.h"
 
 namespace cyclr::client {
 namespace {
@@ -39,6 +41,26 @@ std::string ParseErrorMessage(const CLI::App& app, const CLI::ParseError& e) {
   return "unknown command '" + rest.front() + "'" + (known.empty() ? "" : "; expected one of " + known);
 }
 
+// Checks, before any command runs, what every command shares: the coordinator's address (from
+// --coordinator or $CYCLR_COORDINATOR, named as given) and the job NAME of the chosen command
+// (jobs get, stop, resume, schedule get/set/undo, and any later command with a NAME argument).
+Status CheckCommonArguments(const CLI::App& app, const CLI::Option* coordinator_flag,
+                            const CommandContext& ctx, const CliEnvironment& env) {
+  if (coordinator_flag->count() > 0) {
+    CYCLR_RETURN_IF_ERROR(ParseHostPort(ctx.coordinator, "--coordinator").status());
+  } else if (!env.coordinator.empty()) {
+    CYCLR_RETURN_IF_ERROR(ParseHostPort(ctx.coordinator, "$CYCLR_COORDINATOR").status());
+  }
+  for (const CLI::App* sub = &app; !sub->get_subcommands().empty();) {
+    sub = sub->get_subcommands().front();
+    const CLI::Option* name = sub->get_option_no_throw("NAME");
+    if (name != nullptr && name->count() > 0) {
+      CYCLR_RETURN_IF_ERROR(CheckJobName(name->as<std::string>(), "job name"));
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 CliEnvironment EnvironmentFromProcess() {
@@ -67,9 +89,10 @@ int RunCli(int argc, const char* const* argv, const CliEnvironment& env, std::os
   CLI::App app("cyclrctl: control cyclic-learning-rate training jobs", "cyclrctl");
   app.fallthrough();  // subcommands accept the global options too (set before adding them)
   app.require_subcommand(1);
-  app.add_option("--coordinator", ctx.coordinator,
-                 "coordinator HOST:PORT (default $CYCLR_COORDINATOR or " +
-                     std::string(kDefaultCoordinator) + ")");
+  CLI::Option* coordinator_flag =
+      app.add_option("--coordinator", ctx.coordinator,
+                     "coordinator HOST:PORT (default $CYCLR_COORDINATOR or " +
+                         std::string(kDefaultCoordinator) + ")");
   AddLaunchCommand(&app, &ctx);
   AddResumeCommand(&app, &ctx);
   AddJobCommands(&app, &ctx);
@@ -87,9 +110,9 @@ int RunCli(int argc, const char* const* argv, const CliEnvironment& env, std::os
     ReportError(err, "no command given; see cyclrctl --help");
     return kUsageExit;
   }
-  Status status;
+  Status status = CheckCommonArguments(app, coordinator_flag, ctx, env);
   try {
-    status = ctx.action();
+    if (status.ok()) status = ctx.action();
   } catch (const std::exception& e) {  // foreign code that throws: report, do not crash
     status = Status::Internal(e.what());
   }

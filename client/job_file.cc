@@ -7,6 +7,8 @@
 
 #include <google/protobuf/descriptor.h>
 
+#include "client/job_field_rules.h"
+#include "core/limits.h"
 #include "proto/proto_convert.h"
 
 namespace cyclr::client {
@@ -17,18 +19,21 @@ using google::protobuf::FieldDescriptor;
 constexpr char kScheduleField[] = "schedule";
 
 Status NotA(const std::string& name, const std::string& text, const std::string& what) {
-  return Status::InvalidArgument(name + " '" + text + "' is not " + what);
+  return Status::InvalidArgument(name + " " + limits::Echo(text) + " is not " + what);
 }
 
+// An integer in the field's range (job_field_rules.h) within [lo, hi], its proto type's range.
 StatusOr<long long> ParseInteger(const std::string& name, const std::string& text, long long lo,
                                  long long hi) {
   errno = 0;
   char* end = nullptr;
   long long v = std::strtoll(text.c_str(), &end, 10);
   if (text.empty() || *end != '\0' || errno == ERANGE) return NotA(name, text, "an integer");
-  if (v < lo || v > hi) {
-    return Status::InvalidArgument(name + " (" + text + ") must be in [" + std::to_string(lo) +
-                                   ", " + std::to_string(hi) + "]");
+  const IntRange range = JobIntRange(name, {lo, hi});
+  if (v < range.lo || v > range.hi) {
+    return Status::InvalidArgument(name + " (" + std::to_string(v) + ") must be in [" +
+                                   std::to_string(range.lo) + ", " + std::to_string(range.hi) +
+                                   "]");
   }
   return v;
 }
@@ -55,6 +60,7 @@ Status SetField(v1::JobSpec* spec, const FieldDescriptor* f, const std::string& 
   const std::string& name = f->name();
   switch (f->cpp_type()) {
     case FieldDescriptor::CPPTYPE_STRING:
+      CYCLR_RETURN_IF_ERROR(CheckJobString(name, text));
       r->SetString(spec, f, text);
       return Status::Ok();
     case FieldDescriptor::CPPTYPE_INT32: {
@@ -77,6 +83,7 @@ Status SetField(v1::JobSpec* spec, const FieldDescriptor* f, const std::string& 
     }
     case FieldDescriptor::CPPTYPE_DOUBLE: {
       CYCLR_ASSIGN_OR_RETURN(double v, ParseDouble(name, text));
+      CYCLR_RETURN_IF_ERROR(CheckJobDouble(name, v));
       r->SetDouble(spec, f, v);
       return Status::Ok();
     }
@@ -144,8 +151,8 @@ StatusOr<v1::JobSpec> BuildJobSpec(const OptionMap& job, const ScheduleSpec& sch
   for (const auto& [name, text] : job) {
     const FieldDescriptor* f = d->FindFieldByName(name);
     if (f == nullptr || name == kScheduleField) {
-      return Status::InvalidArgument("job option '" + name + "' is unknown; expected one of " +
-                                     JoinNames(JobOptionNames()));
+      return Status::InvalidArgument("job option " + limits::Echo(name) +
+                                     " is unknown; expected one of " + JoinNames(JobOptionNames()));
     }
     CYCLR_RETURN_IF_ERROR(SetField(&spec, f, text));
   }

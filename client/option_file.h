@@ -18,8 +18,13 @@ namespace cyclr::client {
 using OptionMap = std::map<std::string, std::string>;
 
 // Parses `path` as YAML/JSON. INVALID_ARGUMENT names the file (and line:column for syntax errors);
-// a file that is not a mapping at the top level is rejected.
+// refused: a file over limits::kMaxSpecFileBytes, one that is not a mapping at the top level, a
+// key given twice in one map at any depth ("job.yaml: line 3: duplicate key \"epochs\""), nesting
+// deeper than limits::kMaxSpecFileDepth.
 StatusOr<YAML::Node> LoadYamlFile(const std::string& path);
+// The same checks for text already in memory (`path` names it in errors). A plain function of
+// bytes, for the fuzz targets.
+StatusOr<YAML::Node> ParseYamlText(const std::string& text, const std::string& path);
 
 // Reads the mapping `node` whose keys must all be in `known` and whose values must be scalars;
 // keys listed in `skip` are ignored here (e.g. a nested `schedule:` map read separately).

@@ -66,6 +66,14 @@ inline constexpr int kMaxThreadsPerCore = 4;  // --threads <= cores x this
 
 // Files a worker reads.
 inline constexpr int kMaxIdxDims = 4;
+inline constexpr int64_t kMaxIdxBytes = int64_t{1} << 34;  // an IDX file's data (FMNIST's: 47 MB)
+// Examples of the synthetic dataset (its train_limit/test_limit): 2^20 images are 3.3 GB.
+inline constexpr int64_t kMaxSyntheticExamples = int64_t{1} << 20;
+
+// Job and schedule files: cyclrctl's `launch -f` and `--spec`, cyclr-worker's `--standalone`.
+inline constexpr size_t kMaxSpecFileBytes = 1024 * 1024;
+// Nesting of maps and lists in such a file (the deepest real one has 2 levels).
+inline constexpr int kMaxSpecFileDepth = 16;
 
 // The longest prefix of `value` of at most `max` bytes that does not split a UTF-8 sequence
 // (proto3 string fields must stay valid UTF-8, or the receiver cannot parse the message). The

@@ -5,7 +5,19 @@
 
 #include <CLI/CLI.hpp>
 
+#include "core/host_port.h"
 #include "server/coordinator.h"
+
+namespace {
+
+// --listen and --metrics as HOST:PORT (port 0: the kernel picks); exit code 2 when not.
+cyclr::Status CheckAddresses(const cyclr::CoordinatorOptions& o) {
+  CYCLR_RETURN_IF_ERROR(cyclr::ParseHostPort(o.listen, "--listen", true).status());
+  if (o.metrics.empty()) return cyclr::Status::Ok();
+  return cyclr::ParseHostPort(o.metrics, "--metrics", true).status();
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   cyclr::CoordinatorOptions o;
@@ -39,6 +51,10 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  if (cyclr::Status st = CheckAddresses(o); !st.ok()) {
+    std::fprintf(stderr, "cyclr-coordinator: %s\n", st.message().c_str());
+    return 2;
+  }
   o.heartbeat_timeout = std::chrono::milliseconds(heartbeat_ms);
   o.stop_grace = std::chrono::milliseconds(grace_ms);
   o.adoption_grace = std::chrono::milliseconds(adoption_ms);

@@ -7,13 +7,16 @@
 #include "client/commands/commands.h"
 #include "client/spec_flags.h"
 #include "client/svg_plot.h"
+#include "core/job_name.h"
+#include "core/limits.h"
 #include "core/schedule.h"
 
 namespace cyclr::client {
 namespace {
 
-// A preview prints one row per step; a million rows is far more than a person reads or plots.
-constexpr int64_t kMaxPreviewSteps = 1'000'000;
+// An offline preview prints one row per step; a million rows is far more than a person reads or
+// plots. A job's preview (--job) is the coordinator's, at most limits::kMaxPreviewSteps.
+constexpr int64_t kMaxOfflinePreviewSteps = 1'000'000;
 
 struct PreviewOptions {
   int64_t steps = 0;
@@ -25,13 +28,20 @@ struct PreviewOptions {
 };
 
 Status CheckRange(const PreviewOptions& o) {
-  if (o.steps < 1 || o.steps > kMaxPreviewSteps) {
+  const int64_t max_steps = o.job.empty() ? kMaxOfflinePreviewSteps : limits::kMaxPreviewSteps;
+  if (o.steps < 1 || o.steps > max_steps) {
     return Status::InvalidArgument("--steps (" + std::to_string(o.steps) + ") must be in [1, " +
-                                   std::to_string(kMaxPreviewSteps) + "]");
+                                   std::to_string(max_steps) + "]" +
+                                   (o.job.empty() ? "" : " with --job"));
   }
   if (o.start_step < 0 || o.start_step > kMaxSteps) {
     return Status::InvalidArgument("--start-step (" + std::to_string(o.start_step) +
                                    ") must be in [0, " + std::to_string(kMaxSteps) + "]");
+  }
+  if (!o.job.empty()) CYCLR_RETURN_IF_ERROR(CheckJobName(o.job, "--job"));
+  if (o.plot.size() > limits::kMaxPathBytes) {
+    return Status::InvalidArgument("--plot (" + limits::Echo(o.plot) + ") must be at most " +
+                                   std::to_string(limits::kMaxPathBytes) + " bytes");
   }
   return Status::Ok();
 }

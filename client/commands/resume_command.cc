@@ -13,11 +13,11 @@
 #include <CLI/CLI.hpp>
 
 #include "client/commands/commands.h"
+#include "core/job_name.h"
+#include "core/limits.h"
 
 namespace cyclr::client {
 namespace {
-
-constexpr size_t kMaxNameLength = 63;
 
 struct ResumeOptions {
   std::string name;
@@ -44,9 +44,9 @@ StatusOr<std::string> FreeName(const CommandContext& ctx, const std::string& bas
   for (const v1::Job& j : list.jobs()) taken.insert(j.name());
   for (int n = 1;; ++n) {
     std::string name = base + "-r" + std::to_string(n);
-    if (name.size() > kMaxNameLength) {
+    if (name.size() > limits::kMaxNameBytes) {
       return Status::InvalidArgument("--as is required: " + name + " is longer than " +
-                                     std::to_string(kMaxNameLength) + " characters");
+                                     std::to_string(limits::kMaxNameBytes) + " characters");
     }
     if (!taken.count(name)) return name;
   }
@@ -74,6 +74,8 @@ Status ReplayTimeline(const CommandContext& ctx, const std::string& from, const 
 }
 
 Status Resume(const CommandContext& ctx, const ResumeOptions& o) {
+  // NAME is checked by the driver (cli.cc), --as here: both before anything is sent.
+  if (!o.as.empty()) CYCLR_RETURN_IF_ERROR(CheckJobName(o.as, "--as"));
   CYCLR_ASSIGN_OR_RETURN(v1::Job old, ctx.Client().GetJob(o.name));
   CYCLR_RETURN_IF_ERROR(CheckResumable(old));
   std::string name = o.as;

@@ -5,6 +5,7 @@
 
 #include "client/commands/commands.h"
 #include "client/spec_flags.h"
+#include "core/limits.h"
 #include "core/timeline.h"
 #include "proto/proto_convert.h"
 
@@ -23,6 +24,13 @@ struct ScheduleOptions {
   SpecFlags spec_flags;
 };
 
+// --reason and --author are kept in the timeline: at most limits::kMaxTextBytes each.
+Status CheckText(const std::string& flag, const std::string& text) {
+  if (text.size() <= limits::kMaxTextBytes) return Status::Ok();
+  return Status::InvalidArgument(flag + " (" + limits::Echo(text) + ") must be at most " +
+                                 std::to_string(limits::kMaxTextBytes) + " bytes");
+}
+
 Status GetTimeline(const CommandContext& ctx, const ScheduleOptions& o) {
   CYCLR_ASSIGN_OR_RETURN(OutputFormat format, ParseOutputFormat(o.output));
   CYCLR_ASSIGN_OR_RETURN(v1::Timeline timeline, ctx.Client().GetTimeline(o.job));
@@ -40,12 +48,15 @@ StatusOr<v1::UpdateScheduleRequest> BaseRequest(const CommandContext& ctx,
   request.set_phase(*phase == PhaseMode::kRestart ? v1::PHASE_MODE_RESTART
                                                   : v1::PHASE_MODE_CONTINUE);
   if (o.at_step_option != nullptr && o.at_step_option->count() > 0) {
-    if (o.at_step < 0) {
+    if (o.at_step < 0 || o.at_step > limits::kMaxStep) {
       return Status::InvalidArgument("--at-step (" + std::to_string(o.at_step) +
-                                     ") must be >= 0");
+                                     ") must be in [0, " + std::to_string(limits::kMaxStep) +
+                                     "]");
     }
     request.set_effective_step(o.at_step);
   }
+  CYCLR_RETURN_IF_ERROR(CheckText("--reason", o.reason));
+  CYCLR_RETURN_IF_ERROR(CheckText("--author", o.author));
   request.set_author(o.author.empty() ? ctx.user : o.author);
   request.set_reason(o.reason);
   return request;
@@ -67,8 +78,9 @@ Status SetSchedule(const CommandContext& ctx, const ScheduleOptions& o) {
 }
 
 Status UndoSchedule(const CommandContext& ctx, const ScheduleOptions& o) {
-  if (o.revert_to < 1) {
-    return Status::InvalidArgument("--to (" + std::to_string(o.revert_to) + ") must be >= 1");
+  if (o.revert_to < 1 || o.revert_to > limits::kMaxRevisionsPerJob) {
+    return Status::InvalidArgument("--to (" + std::to_string(o.revert_to) + ") must be in [1, " +
+                                   std::to_string(limits::kMaxRevisionsPerJob) + "]");
   }
   CYCLR_ASSIGN_OR_RETURN(v1::UpdateScheduleRequest request, BaseRequest(ctx, o));
   request.set_revert_to(o.revert_to);

@@ -228,7 +228,7 @@ TEST(CyclrctlTest, BadSpecIsRejectedBeforeAnythingIsSent) {
   auto undo = RunCyclrctl({"schedule", "undo", "fm", "--to", "0", "--coordinator",
                            port.Address()});
   EXPECT_EQ(undo.exit_code, 2);
-  EXPECT_EQ(undo.err, "cyclrctl: --to (0) must be >= 1\n");
+  EXPECT_EQ(undo.err, "cyclrctl: --to (0) must be in [1, 1000]\n");
   auto name = RunCyclrctl({"launch", "--workers", "2", "--policy", "constant", "--base-lr", "0.1",
                            "--coordinator", port.Address()});
   EXPECT_EQ(name.exit_code, 2);
@@ -241,7 +241,7 @@ TEST(CyclrctlTest, LaunchFileUnknownKey) {
                                            "  base_lr: 0.1\n");
   auto r = RunCyclrctl({"launch", "-f", file, "--coordinator", "127.0.0.1:1"});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.err.rfind("cyclrctl: option 'wokers' in " + file + " is unknown", 0), 0u) << r.err;
+  EXPECT_EQ(r.err.rfind("cyclrctl: option \"wokers\" in " + file + " is unknown", 0), 0u) << r.err;
 }
 
 }  // namespace

@@ -126,14 +126,14 @@ TEST(JobFileTest, UnknownKeysAreRejected) {
   TempDir dir;
   auto top = LoadJobFile(dir.Write("a.yaml", "name: a\nworker: 2\n"));
   ASSERT_FALSE(top.ok());
-  EXPECT_EQ(top.status().message().rfind("option 'worker' in " + dir.Path("a.yaml") +
+  EXPECT_EQ(top.status().message().rfind("option \"worker\" in " + dir.Path("a.yaml") +
                                              " is unknown; expected one of name, workers",
                                          0),
             0u)
       << top.status().message();
   auto nested = LoadJobFile(dir.Write("b.yaml", "name: a\nschedule:\n  policy: sine\n  lr: 1\n"));
   ASSERT_FALSE(nested.ok());
-  EXPECT_NE(nested.status().message().find("option 'lr' in schedule: in"), std::string::npos)
+  EXPECT_NE(nested.status().message().find("option \"lr\" in schedule: in"), std::string::npos)
       << nested.status().message();
 }
 
@@ -143,16 +143,18 @@ TEST(JobFileTest, ValuesAreParsedByFieldType) {
     std::string message;
   };
   std::vector<Case> cases = {
-      {{{"workers", "two"}}, "workers 'two' is not an integer"},
-      {{{"workers", "3000000000"}}, "workers (3000000000) must be in [-2147483648, 2147483647]"},
-      {{{"epochs", "1.5"}}, "epochs '1.5' is not an integer"},
-      {{{"momentum", "high"}}, "momentum 'high' is not a finite number"},
-      {{{"bucket_mb", "inf"}}, "bucket_mb 'inf' is not a finite number"},
-      {{{"nesterov", "yes please"}}, "nesterov 'yes please' is not a boolean; expected true, "
+      {{{"workers", "two"}}, "workers \"two\" is not an integer"},
+      {{{"workers", "3000000000"}}, "workers (3000000000) must be in [1, 64]"},
+      {{{"checkpoint_keep", "3000000000"}},
+       "checkpoint_keep (3000000000) must be in [0, 2147483647]"},
+      {{{"epochs", "1.5"}}, "epochs \"1.5\" is not an integer"},
+      {{{"momentum", "high"}}, "momentum \"high\" is not a finite number"},
+      {{{"bucket_mb", "inf"}}, "bucket_mb \"inf\" is not a finite number"},
+      {{{"nesterov", "yes please"}}, "nesterov \"yes please\" is not a boolean; expected true, "
                                      "false, 1 or 0"},
       {{{"seed", "-1"}}, "seed (-1) must be in [0, 9223372036854775807]"},
       {{{"schedule", "x"}},
-       "job option 'schedule' is unknown; expected one of " + JoinNames(JobOptionNames())},
+       "job option \"schedule\" is unknown; expected one of " + JoinNames(JobOptionNames())},
   };
   for (const Case& c : cases) {
     auto spec = BuildJobSpec(c.job, ScheduleSpec{});
@@ -177,6 +179,73 @@ TEST(JobFileTest, RequiredFieldNamesFlagAndFileKey) {
   auto batch = BuildJobSpec({}, ScheduleSpec{}, {"batch_size"});
   EXPECT_EQ(batch.status().message(),
             "batch_size is required: give --batch-size or batch_size: in the job file");
+}
+
+TEST(JobFileTest, DuplicateKeysAreRefusedWithTheirLine) {
+  TempDir dir;
+  const std::string top = dir.Write("top.yaml", "name: a\nepochs: 2\nworkers: 1\nepochs: 9\n");
+  EXPECT_EQ(LoadJobFile(top).status().message(), top + ": line 4: duplicate key \"epochs\"");
+  const std::string nested = dir.Write(
+      "nested.yaml", "name: a\nschedule:\n  policy: constant\n  base_lr: 0.1\n  base_lr: 1\n");
+  EXPECT_EQ(LoadJobFile(nested).status().message(),
+            nested + ": line 5: duplicate key \"base_lr\"");
+  const std::string json = dir.Write("job.json", "{\"name\": \"a\",\n \"name\": \"b\"}\n");
+  EXPECT_EQ(LoadJobFile(json).status().message(), json + ": line 2: duplicate key \"name\"");
+  const std::string spec = dir.Write("spec.yaml", "policy: constant\npolicy: sine\n");
+  EXPECT_EQ(SpecFlags::LoadSpecFile(spec).status().message(),
+            spec + ": line 2: duplicate key \"policy\"");
+}
+
+TEST(JobFileTest, FieldsAreRangeChecked) {
+  struct Case {
+    OptionMap job;
+    std::string message;
+  };
+  const std::string long_name(10240, 'a');
+  std::vector<Case> cases = {
+      {{{"epochs", "1000000000"}}, "epochs (1000000000) must be in [1, 1000000]"},
+      {{{"epochs", "0"}}, "epochs (0) must be in [1, 1000000]"},
+      {{{"threads", "2000"}}, "threads (2000) must be in [0, 1024]"},
+      {{{"threads", "-1"}}, "threads (-1) must be in [0, 1024]"},
+      {{{"batch_size", "-8"}}, "batch_size (-8) must be in [1, 2147483647]"},
+      {{{"train_limit", "-1"}}, "train_limit (-1) must be in [0, 9223372036854775807]"},
+      {{{"checkpoint_every", "2000000000000"}},
+       "checkpoint_every (2000000000000) must be in [0, 1099511627776]"},
+      {{{"max_restarts", "-2"}}, "max_restarts (-2) must be in [0, 2147483647]"},
+      {{{"momentum", "1"}}, "momentum (1) must be in [0, 1)"},
+      {{{"weight_decay", "-0.5"}}, "weight_decay (-0.5) must be >= 0"},
+      {{{"bucket_mb", "0"}}, "bucket_mb (0) must be in (0, 1024]"},
+      {{{"divergence_factor", "0.5"}}, "divergence_factor (0.5) must be > 1 (or 0 for the default 10)"},
+      {{{"name", "Bad_Name"}}, "name (\"Bad_Name\") must match [a-z0-9][a-z0-9-]{0,62}"},
+      {{{"name", long_name}}, "name (\"" + std::string(80, 'a') +
+                                  "...\" (10240 bytes)) must match [a-z0-9][a-z0-9-]{0,62}"},
+      {{{"data_dir", std::string(4097, 'd')}},
+       "data_dir (\"" + std::string(80, 'd') + "...\" (4097 bytes)) must be at most 4096 bytes"},
+      {{{"model", std::string(2000, 'm')}},
+       "model (\"" + std::string(80, 'm') + "...\" (2000 bytes)) must be at most 1024 bytes"},
+      {{{"workers", std::string(5000, '1')}},
+       "workers \"" + std::string(80, '1') + "...\" (5000 bytes) is not an integer"},
+  };
+  for (const Case& c : cases) {
+    auto spec = BuildJobSpec(c.job, ScheduleSpec{});
+    ASSERT_FALSE(spec.ok()) << c.message;
+    EXPECT_EQ(spec.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(spec.status().message(), c.message);
+  }
+  // The bounds themselves are accepted.
+  auto edge = BuildJobSpec({{"epochs", "1000000"}, {"threads", "1024"}, {"workers", "64"},
+                            {"name", std::string(63, 'z')}},
+                           ScheduleSpec{});
+  EXPECT_TRUE(edge.ok()) << edge.status().message();
+}
+
+TEST(JobFileTest, HugeFileIsRefusedUnread) {
+  TempDir dir;
+  const std::string path = dir.Write("big.yaml", "name: a\n# " + std::string(2 << 20, 'x') + "\n");
+  auto file = LoadJobFile(path);
+  ASSERT_FALSE(file.ok());
+  EXPECT_EQ(file.status().message(),
+            path + ": 2097163 bytes; a job or spec file must be at most 1048576 bytes");
 }
 
 TEST(JobFileTest, TopLevelMustBeAMapping) {

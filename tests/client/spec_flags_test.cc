@@ -138,7 +138,7 @@ TEST(SpecFlagsTest, UnknownKeyInFileIsRejected) {
   auto spec = ResolveArgs({"--spec", file});
   ASSERT_FALSE(spec.ok());
   EXPECT_EQ(spec.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(spec.status().message().rfind("option 'step_size' in " + file + " is unknown", 0), 0u)
+  EXPECT_EQ(spec.status().message().rfind("option \"step_size\" in " + file + " is unknown", 0), 0u)
       << spec.status().message();
 }
 
@@ -147,15 +147,15 @@ TEST(SpecFlagsTest, KebabCaseKeyInFileIsRejected) {
   std::string file = dir.Write("spec.yaml", "policy: triangular\nbase-lr: 0.001\n");
   auto spec = ResolveArgs({"--spec", file});
   ASSERT_FALSE(spec.ok());
-  EXPECT_NE(spec.status().message().find("'base-lr'"), std::string::npos);
+  EXPECT_NE(spec.status().message().find("\"base-lr\""), std::string::npos);
 }
 
 TEST(SpecFlagsTest, NestedValueEmptyValueAndMissingFile) {
   TempDir dir;
   auto nested = ResolveArgs({"--spec", dir.Write("a.yaml", "policy: [a, b]\n")});
-  EXPECT_NE(nested.status().message().find("option 'policy' in"), std::string::npos);
+  EXPECT_NE(nested.status().message().find("option \"policy\" in"), std::string::npos);
   auto empty = ResolveArgs({"--spec", dir.Write("b.yaml", "policy: triangular\nbase_lr:\n")});
-  EXPECT_NE(empty.status().message().find("'base_lr'"), std::string::npos);
+  EXPECT_NE(empty.status().message().find("\"base_lr\""), std::string::npos);
   EXPECT_NE(empty.status().message().find("has no value"), std::string::npos);
   auto missing = ResolveArgs({"--spec", dir.Path("none.yaml")});
   EXPECT_NE(missing.status().message().find("cannot read '" + dir.Path("none.yaml") + "'"),

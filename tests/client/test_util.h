@@ -64,12 +64,13 @@ struct RunResult {
   std::string err;
 };
 
-// Runs $CYCLR_BIN_DIR/cyclrctl with `args`; `env` entries ("NAME=value") are added to ours.
-inline RunResult RunCyclrctl(const std::vector<std::string>& args,
-                             const std::vector<std::string>& env = {}) {
+// Runs $CYCLR_BIN_DIR/`program` (cyclrctl, cyclr-worker, cyclr-coordinator) with `args`; `env`
+// entries ("NAME=value") are added to ours.
+inline RunResult RunBinary(const std::string& program, const std::vector<std::string>& args,
+                           const std::vector<std::string>& env = {}) {
   const char* bin_dir = std::getenv("CYCLR_BIN_DIR");
   EXPECT_NE(bin_dir, nullptr) << "CYCLR_BIN_DIR is not set (run through ctest)";
-  std::string bin = std::string(bin_dir ? bin_dir : ".") + "/cyclrctl";
+  std::string bin = std::string(bin_dir ? bin_dir : ".") + "/" + program;
   TempDir dir;
   std::string out_path = dir.Path("stdout"), err_path = dir.Path("stderr");
 
@@ -99,6 +100,12 @@ inline RunResult RunCyclrctl(const std::vector<std::string>& args,
   result.out = ReadFile(out_path);
   result.err = ReadFile(err_path);
   return result;
+}
+
+// Runs $CYCLR_BIN_DIR/cyclrctl (see RunBinary).
+inline RunResult RunCyclrctl(const std::vector<std::string>& args,
+                             const std::vector<std::string>& env = {}) {
+  return RunBinary("cyclrctl", args, env);
 }
 
 }  // namespace cyclr::client::testing

@@ -1,78 +1,48 @@
 #include "worker/train/dataset.h"
 
-#include <zlib.h>
-
-#include <cstring>
-#include <fstream>
-#include <memory>
+#include <algorithm>
 
 namespace cyclr {
 namespace {
 
 constexpr double kMean = 0.2860;  // Fashion-MNIST training set, pixels in [0, 1]
 constexpr double kStd = 0.3530;
+constexpr int64_t kSide = 28;  // the models take 28×28 images
+constexpr int kClasses = 10;
 
-struct GzCloser {
-  void operator()(gzFile_s* f) const { gzclose(f); }
-};
+std::string SplitPrefix(Split split) { return split == Split::kTrain ? "train" : "t10k"; }
 
-Status ReadExactly(gzFile f, void* out, size_t n, const std::string& path) {
-  size_t done = 0;
-  while (done < n) {
-    int chunk = static_cast<int>(std::min<size_t>(n - done, 1 << 30));
-    int got = gzread(f, static_cast<char*>(out) + done, chunk);
-    if (got <= 0) {
-      return Status::InvalidArgument(path + ": truncated IDX file (read " + std::to_string(done) +
-                                     " of " + std::to_string(n) + " bytes)");
-    }
-    done += static_cast<size_t>(got);
+// The shapes the models and the loss can take: a file that parses but holds other images (or
+// labels past the last class) would otherwise fail deep inside LibTorch.
+Status CheckShapes(const std::string& prefix, const IdxFile& images, const IdxFile& labels) {
+  if (images.dims.size() != 3 || images.dims[1] != kSide || images.dims[2] != kSide) {
+    return Status::InvalidArgument(prefix + "-images-idx3-ubyte.gz: images must be N×28×28");
+  }
+  if (labels.dims.size() != 1 || images.dims[0] != labels.dims[0]) {
+    return Status::InvalidArgument(prefix + ": image and label files disagree on the count");
+  }
+  auto bad = std::find_if(labels.data.begin(), labels.data.end(),
+                          [](uint8_t label) { return label >= kClasses; });
+  if (bad != labels.data.end()) {
+    return Status::InvalidArgument(prefix + "-labels-idx1-ubyte.gz: label " +
+                                   std::to_string(*bad) + " at index " +
+                                   std::to_string(bad - labels.data.begin()) +
+                                   " must be in [0, 10)");
   }
   return Status::Ok();
 }
 
-uint32_t BigEndian(const uint8_t* b) {
-  return (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | b[3];
-}
-
-std::string SplitPrefix(Split split) { return split == Split::kTrain ? "train" : "t10k"; }
-
 }  // namespace
-
-StatusOr<IdxFile> ReadGzippedIdx(const std::string& path) {
-  if (!std::ifstream(path).good()) return Status::NotFound(path + ": no such file");
-  std::unique_ptr<gzFile_s, GzCloser> f(gzopen(path.c_str(), "rb"));
-  if (!f) return Status::NotFound(path + ": cannot open");
-  uint8_t magic[4];
-  CYCLR_RETURN_IF_ERROR(ReadExactly(f.get(), magic, 4, path));
-  // IDX magic: two zero bytes, type 0x08 (unsigned byte), number of dimensions.
-  if (magic[0] != 0 || magic[1] != 0 || magic[2] != 0x08 || magic[3] == 0 || magic[3] > 4) {
-    return Status::InvalidArgument(path + ": not an unsigned-byte IDX file (bad magic)");
-  }
-  IdxFile idx;
-  int64_t total = 1;
-  for (int i = 0; i < magic[3]; ++i) {
-    uint8_t b[4];
-    CYCLR_RETURN_IF_ERROR(ReadExactly(f.get(), b, 4, path));
-    idx.dims.push_back(BigEndian(b));
-    total *= idx.dims.back();
-  }
-  idx.data.resize(static_cast<size_t>(total));
-  CYCLR_RETURN_IF_ERROR(ReadExactly(f.get(), idx.data.data(), idx.data.size(), path));
-  return idx;
-}
 
 StatusOr<Dataset> LoadFashionMnist(const std::string& dir, Split split, int64_t limit) {
   const std::string prefix = dir + "/" + SplitPrefix(split);
   CYCLR_ASSIGN_OR_RETURN(IdxFile images, ReadGzippedIdx(prefix + "-images-idx3-ubyte.gz"));
   CYCLR_ASSIGN_OR_RETURN(IdxFile labels, ReadGzippedIdx(prefix + "-labels-idx1-ubyte.gz"));
-  if (images.dims.size() != 3 || labels.dims.size() != 1 || images.dims[0] != labels.dims[0]) {
-    return Status::InvalidArgument(prefix + ": image and label files disagree on the count");
-  }
+  CYCLR_RETURN_IF_ERROR(CheckShapes(prefix, images, labels));
   int64_t n = images.dims[0];
   if (limit > 0 && limit < n) n = limit;
-  const int64_t h = images.dims[1], w = images.dims[2];
   Dataset ds;
-  auto raw = torch::from_blob(images.data.data(), {n, 1, h, w}, torch::kUInt8);
+  auto raw = torch::from_blob(images.data.data(), {n, 1, kSide, kSide}, torch::kUInt8);
   ds.images = raw.to(torch::kFloat32).div_(255.0).sub_(kMean).div_(kStd);
   ds.labels = torch::from_blob(labels.data.data(), {n}, torch::kUInt8).to(torch::kInt64);
   return ds;

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "core/status.h"
+#include "worker/train/idx_reader.h"
 
 namespace cyclr {
 
@@ -24,18 +25,12 @@ struct Dataset {
 enum class Split { kTrain, kTest };
 
 // Reads the first `limit` examples (0 = all) of a split. NOT_FOUND names a missing file;
-// INVALID_ARGUMENT names a corrupt one (bad magic, short read, sizes that disagree).
+// INVALID_ARGUMENT names a corrupt one (idx_reader.h's rules; images that are not 28×28, labels
+// outside [0, 10), image and label counts that disagree).
 StatusOr<Dataset> LoadFashionMnist(const std::string& dir, Split split, int64_t limit);
 
 // `size` random examples: labels uniform in [0, 10), images N(0, 1) shifted by the label so a
 // model can learn something. Same seed, same data.
 Dataset MakeSyntheticDataset(int64_t size, uint64_t seed);
-
-// Reads a gzipped IDX file into a flat byte vector and its dimensions (exposed for tests).
-struct IdxFile {
-  std::vector<int64_t> dims;
-  std::vector<uint8_t> data;
-};
-StatusOr<IdxFile> ReadGzippedIdx(const std::string& path);
 
 }  // namespace cyclr

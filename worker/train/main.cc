@@ -1,9 +1,23 @@
 // cyclr-worker: one data-parallel training process (one per GPU, or --workers N on CPU).
+//
+// Exit codes: 0 done; 2 invalid input: a flag (or RANK/WORLD_SIZE) that does not parse or breaks
+// its rule, found before anything is contacted, or a job spec or data file the worker refuses
+// (INVALID_ARGUMENT); 1 any other failure. Errors are one line on stderr.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
 
 #include "worker/train/worker_runner.h"
+
+namespace {
+
+constexpr int kUsageExit = 2;
+
+void PrintError(const std::string& message) {
+  std::fprintf(stderr, "cyclr-worker: %s\n", message.c_str());
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   cyclr::WorkerRunnerOptions o;
@@ -13,16 +27,29 @@ int main(int argc, char** argv) {
   app.add_option("--rank", o.rank, "rank (default: RANK or SLURM_PROCID, else assigned)");
   app.add_option("--world-size", o.world_size, "world size (default: WORLD_SIZE or SLURM_NTASKS)");
   app.add_option("--log-dir", o.log_dir, "where to write per-rank logs and final parameters");
-  app.add_option("--threads", o.threads, "intra-op threads (default: cores / local workers)");
+  app.add_option("--threads", o.threads,
+                 "intra-op threads, 0 to cores x 4 (default: cores / local workers)");
   app.add_option("--standalone", o.standalone_spec,
                  "run without a coordinator: JobSpec as JSON (benchmarks)");
   app.add_option("--rendezvous-dir", o.rendezvous_dir, "standalone: folder shared by the ranks");
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help
+    PrintError(e.what());
+    return kUsageExit;
+  }
+  cyclr::Status flags = cyclr::RankFromEnvironment(&o);
+  if (flags.ok()) flags = cyclr::CheckWorkerOptions(o, cyclr::CoreCount());
+  if (!flags.ok()) {
+    PrintError(flags.message());
+    return kUsageExit;
+  }
   cyclr::Status st =
       o.standalone_spec.empty() ? cyclr::RunWorker(o) : cyclr::RunStandaloneWorker(o);
   if (!st.ok()) {
-    std::fprintf(stderr, "cyclr-worker: %s\n", st.ToString().c_str());
-    return 1;
+    PrintError(st.ToString());
+    return st.code() == cyclr::StatusCode::kInvalidArgument ? kUsageExit : 1;
   }
   return 0;
 }

@@ -11,6 +11,7 @@
 #include "worker/train/model_factory.h"
 #include "worker/train/optimizer_factory.h"
 #include "worker/train/shard_sampler.h"
+#include "worker/train/worker_options.h"
 
 namespace cyclr {
 namespace {
@@ -58,6 +59,7 @@ Status Trainer::Setup() {
                                    ") is larger than each rank's shard (" +
                                    std::to_string(sampler.shard_size()) + " examples)");
   }
+  CYCLR_RETURN_IF_ERROR(CheckTotalSteps(spec.epochs(), steps_per_epoch_));
   {
     // Rank 0's initial parameters are broadcast to all ranks; they come from the job's seed. The
     // default generator is process-wide, so ranks that share a process (tests) take turns.

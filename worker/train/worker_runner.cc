@@ -13,6 +13,7 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include "core/limits.h"
 #include "cyclr/v1/service.grpc.pb.h"
 #include "proto/proto_convert.h"
 #include "worker/comm/communicator_factory.h"
@@ -25,14 +26,6 @@
 
 namespace cyclr {
 namespace {
-
-int EnvInt(const char* name, int fallback) {
-  const char* v = std::getenv(name);
-  if (!v || !*v) return fallback;
-  char* end = nullptr;
-  long x = std::strtol(v, &end, 10);
-  return *end == '\0' ? static_cast<int>(x) : fallback;
-}
 
 std::string Hostname() {
   char buf[256] = {0};
@@ -70,11 +63,39 @@ StatusOr<v1::RegisterResponse> Register(v1::WorkerService::Stub* stub,
   }
 }
 
-int DefaultThreads(const v1::JobSpec& spec, int world_size) {
-  if (spec.threads() > 0) return spec.threads();
-  int local = EnvInt("LOCAL_WORLD_SIZE", EnvInt("SLURM_NTASKS_PER_NODE", world_size));
-  int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  return std::max(1, cores / std::max(1, local));
+// Creates the log folder (if any); a path that cannot be a folder is an error, not an exception.
+Status MakeLogDir(const std::string& dir) {
+  if (dir.empty()) return Status::Ok();
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::InvalidArgument("--log-dir (" + dir + "): " + ec.message());
+  return Status::Ok();
+}
+
+// Reads a standalone job spec (JSON), refusing files far larger than any spec.
+StatusOr<v1::JobSpec> ReadSpecFile(const std::string& path) {
+  std::error_code ec;
+  const std::uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec) return Status::NotFound("--standalone (" + path + "): " + ec.message());
+  if (size > limits::kMaxSpecFileBytes) {
+    return Status::InvalidArgument("--standalone (" + path + ") holds " + std::to_string(size) +
+                                   " bytes; a job spec must be at most " +
+                                   std::to_string(limits::kMaxSpecFileBytes));
+  }
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  v1::JobSpec spec;
+  auto parsed = google::protobuf::util::JsonStringToMessage(text.str(), &spec);
+  if (!parsed.ok()) return Status::InvalidArgument(path + ": " + parsed.ToString());
+  return spec;
+}
+
+// Sets and returns the intra-op thread count.
+int SetThreads(const WorkerRunnerOptions& o, const v1::JobSpec& spec, int world, int cores) {
+  const int threads = WorkerThreads(o.threads, spec, world, cores);
+  torch::set_num_threads(threads);
+  return threads;
 }
 
 // Rank 0's way to append a rollback revision: UpdateSchedule, retried while the coordinator is
@@ -133,7 +154,7 @@ CommunicatorOptions CommOptions(const v1::JobSpec& spec, int rank, int world) {
   copts.rank = rank;
   copts.world_size = world;
   // One process per GPU: the launcher's local rank picks the device (torchrun, Slurm).
-  copts.cuda_device = EnvInt("LOCAL_RANK", EnvInt("SLURM_LOCALID", -1));
+  copts.cuda_device = EnvIntOr("LOCAL_RANK", EnvIntOr("SLURM_LOCALID", -1, 0, 1023), 0, 1023);
   // Gloo listens on loopback unless told otherwise: workers spread over hosts by a cluster
   // engine set CYCLR_GLOO_IFNAME (an interface) or CYCLR_GLOO_HOSTNAME (deploy/slurm does).
   if (const char* iface = std::getenv("CYCLR_GLOO_IFNAME"); iface && *iface) copts.iface = iface;
@@ -143,14 +164,11 @@ CommunicatorOptions CommOptions(const v1::JobSpec& spec, int rank, int world) {
 
 }  // namespace
 
-void RankFromEnvironment(WorkerRunnerOptions* o) {
-  if (o->rank < 0) o->rank = EnvInt("RANK", EnvInt("SLURM_PROCID", -1));
-  if (o->world_size < 0) o->world_size = EnvInt("WORLD_SIZE", EnvInt("SLURM_NTASKS", -1));
-}
-
 Status RunWorker(WorkerRunnerOptions o) {
-  RankFromEnvironment(&o);
-  if (o.job.empty()) return Status::InvalidArgument("--job is required");
+  CYCLR_RETURN_IF_ERROR(RankFromEnvironment(&o));
+  const int cores = CoreCount();
+  CYCLR_RETURN_IF_ERROR(CheckWorkerOptions(o, cores));
+  CYCLR_RETURN_IF_ERROR(MakeLogDir(o.log_dir));
   // A coordinator back from a restart or a partition is noticed within a second, not after
   // gRPC's default reconnect backoff (up to two minutes).
   grpc::ChannelArguments args;
@@ -163,11 +181,6 @@ Status RunWorker(WorkerRunnerOptions o) {
   CYCLR_ASSIGN_OR_RETURN(v1::RegisterResponse reg, Register(stub.get(), o));
   CYCLR_ASSIGN_OR_RETURN(Timeline timeline, FromProto(reg.timeline()));
   const int rank = reg.rank(), world = reg.world_size();
-  if (!o.log_dir.empty()) std::filesystem::create_directories(o.log_dir);
-  const int threads = o.threads > 0 ? o.threads : DefaultThreads(reg.spec(), world);
-  torch::set_num_threads(threads);
-  std::printf("cyclr-worker job %s rank %d/%d threads %d\n", o.job.c_str(), rank, world, threads);
-  std::fflush(stdout);
 
   ScheduleAgreement agreement(timeline);
   TimelineWatcher watcher(channel, o.job, &agreement);
@@ -175,13 +188,20 @@ Status RunWorker(WorkerRunnerOptions o) {
   ProgressReporter reporter(channel, o.job, rank, ProgressReporterOptions{});
   reporter.Start();
 
-  auto store = std::make_shared<CoordinatorStore>(channel, o.job, reg.store_prefix());
-  StatusOr<std::unique_ptr<Communicator>> comm =
-      MakeCommunicator(CommOptions(reg.spec(), rank, world), store);
-  Status result = comm.status();
+  // A spec the worker cannot run is reported like any other failure, before step 0.
+  Status result = CheckJobSpecForWorker(reg.spec(), cores);
   if (result.ok()) {
-    result = Train(reg.spec(), rank, world, o.log_dir, comm->get(), &agreement, &reporter,
-                   CoordinatorRequester(channel, o.job, std::chrono::seconds(30)));
+    const int threads = SetThreads(o, reg.spec(), world, cores);
+    std::printf("cyclr-worker job %s rank %d/%d threads %d\n", o.job.c_str(), rank, world, threads);
+    std::fflush(stdout);
+    auto store = std::make_shared<CoordinatorStore>(channel, o.job, reg.store_prefix());
+    StatusOr<std::unique_ptr<Communicator>> comm =
+        MakeCommunicator(CommOptions(reg.spec(), rank, world), store);
+    result = comm.status();
+    if (result.ok()) {
+      result = Train(reg.spec(), rank, world, o.log_dir, comm->get(), &agreement, &reporter,
+                     CoordinatorRequester(channel, o.job, std::chrono::seconds(30)));
+    }
   }
   // The end is worth waiting for (the coordinator decides the job's state from it), but not
   // forever: the job's outcome is also visible from the process's exit code.
@@ -190,22 +210,18 @@ Status RunWorker(WorkerRunnerOptions o) {
 }
 
 Status RunStandaloneWorker(WorkerRunnerOptions o) {
-  RankFromEnvironment(&o);
+  CYCLR_RETURN_IF_ERROR(RankFromEnvironment(&o));
+  const int cores = CoreCount();
+  CYCLR_RETURN_IF_ERROR(CheckWorkerOptions(o, cores));
   if (o.rank < 0 || o.world_size < 1 || o.rank >= o.world_size) {
     return Status::InvalidArgument("standalone mode needs --rank in [0, --world-size)");
   }
   if (o.rendezvous_dir.empty() && o.world_size > 1) {
     return Status::InvalidArgument("standalone mode with several ranks needs --rendezvous-dir");
   }
-  std::ifstream in(o.standalone_spec);
-  if (!in) return Status::NotFound(o.standalone_spec + ": no such file");
-  std::stringstream text;
-  text << in.rdbuf();
-  v1::JobSpec spec;
-  auto parsed = google::protobuf::util::JsonStringToMessage(text.str(), &spec);
-  if (!parsed.ok()) {
-    return Status::InvalidArgument(o.standalone_spec + ": " + parsed.ToString());
-  }
+  CYCLR_ASSIGN_OR_RETURN(v1::JobSpec spec, ReadSpecFile(o.standalone_spec));
+  Status checked = CheckJobSpecForWorker(spec, cores);
+  if (!checked.ok()) return checked.WithContext(o.standalone_spec);
   CYCLR_ASSIGN_OR_RETURN(ScheduleSpec sched, FromProto(spec.schedule()));
   Timeline timeline;
   Revision first;
@@ -213,12 +229,12 @@ Status RunStandaloneWorker(WorkerRunnerOptions o) {
   first.spec = sched;
   CYCLR_RETURN_IF_ERROR(timeline.Append(first));
   ScheduleAgreement agreement(timeline);
-  torch::set_num_threads(o.threads > 0 ? o.threads : DefaultThreads(spec, o.world_size));
+  SetThreads(o, spec, o.world_size, cores);
   std::shared_ptr<Store> store =
       std::make_shared<FileStore>(o.rendezvous_dir.empty() ? "." : o.rendezvous_dir);
   CYCLR_ASSIGN_OR_RETURN(auto comm,
                          MakeCommunicator(CommOptions(spec, o.rank, o.world_size), store));
-  if (!o.log_dir.empty()) std::filesystem::create_directories(o.log_dir);
+  CYCLR_RETURN_IF_ERROR(MakeLogDir(o.log_dir));
   return Train(spec, o.rank, o.world_size, o.log_dir, comm.get(), &agreement, nullptr);
 }
 
