@@ -130,7 +130,7 @@ TEST(WorkerBinaryTest, IdxHeaderThatLiesIsACleanErrorWithLittleMemory) {
   const std::string images = dir.Path("train-images-idx3-ubyte.gz");
   WriteGz(images, {0, 0, 8, 3, 1, 0, 0, 0, 0, 0, 0, 28, 0, 0, 0, 28, 1, 2, 3});
   std::string spec = dir.Write("spec.json", SpecJson(R"(, "dataset": "fashion-mnist",
-                                                        "epochs": 1, "data_dir": ")" + data_dir + "\"");
+                                                        "epochs": 1, "data_dir": ")" + data_dir + "\""));
   RunResult r = RunBinary("cyclr-worker", {"--standalone", spec, "--rank", "0", "--world-size",
                                            "1", "--rendezvous-dir", dir.Path(""), "--threads",
                                            "1"});
