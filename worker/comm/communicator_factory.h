@@ -11,9 +11,13 @@
 namespace cyclr {
 
 // Builds options.backend and rendezvouses with the other ranks (blocks up to
-// options.rendezvous_timeout). Errors: INVALID_ARGUMENT for bad options (names the field);
-// FAILED_PRECONDITION for "nccl" when this build has no NCCL or the machine no CUDA device;
-// DEADLINE_EXCEEDED when some rank never joined. REQUIRES: store != nullptr.
+// options.rendezvous_timeout). For "gloo" (the CPU backend) with options.shm == kAuto, the ranks
+// first exchange host ids through the store (host_layout.h): all on one host → ShmCommunicator
+// (backend() "shm"); every rank on its own host → GlooCommunicator ("gloo"); otherwise
+// HierarchicalCommunicator ("shm+gloo"). options.shm == kOff → GlooCommunicator. Errors:
+// INVALID_ARGUMENT for bad options (names the field); FAILED_PRECONDITION for "nccl" when this
+// build has no NCCL or the machine no CUDA device; DEADLINE_EXCEEDED when some rank never joined.
+// REQUIRES: store != nullptr.
 StatusOr<std::unique_ptr<Communicator>> MakeCommunicator(const CommunicatorOptions& options,
                                                          std::shared_ptr<Store> store);
 

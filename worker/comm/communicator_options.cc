@@ -26,8 +26,17 @@ Status ValidateCommunicatorOptions(const CommunicatorOptions& o) {
     return Status::InvalidArgument("op_timeout (" + std::to_string(o.op_timeout.count()) +
                                    " ms) must be > 0");
   }
+  if (o.shm_workspace_bytes < 4096 || o.shm_workspace_bytes % 64 != 0) {
+    return Status::InvalidArgument("shm_workspace_bytes (" + std::to_string(o.shm_workspace_bytes) +
+                                   ") must be >= 4096 and a multiple of 64");
+  }
+  if (o.shm_spin_iterations < 0 || o.shm_yield_for.count() < 0 || o.shm_sleep.count() < 0) {
+    return Status::InvalidArgument("shm_spin_iterations, shm_yield_for and shm_sleep must be >= 0");
+  }
   return Status::Ok();
 }
+
+const char* ShmModeName(ShmMode mode) { return mode == ShmMode::kOff ? "off" : "auto"; }
 
 size_t DataTypeSize(DataType type) {
   switch (type) {

@@ -10,6 +10,12 @@
 
 namespace cyclr {
 
+// Whether the CPU backend ("gloo") may use shared memory between ranks on one host.
+enum class ShmMode {
+  kAuto,  // ranks on one host: ShmCommunicator; on several: shm within hosts + Gloo across
+  kOff,   // plain Gloo over TCP for every rank (the A/B baseline; CYCLR_SHM=0 in the worker)
+};
+
 struct CommunicatorOptions {
   std::string backend = "gloo";  // "gloo" (CPU tensors) | "nccl" (CUDA tensors)
   int rank = 0;
@@ -23,6 +29,21 @@ struct CommunicatorOptions {
   std::string hostname = "127.0.0.1";
   std::string iface;
 
+  // Shared memory ("gloo" backend only). MakeCommunicator() groups ranks by `host_id`, exchanged
+  // through the Store; empty means this machine's id (boot id, hostname and the /dev/shm file
+  // system, see host_layout.h). Tests set it to pretend ranks live on several hosts.
+  ShmMode shm = ShmMode::kAuto;
+  std::string host_id;
+  // Per-rank shared workspace; larger buffers go through it in chunks of this size.
+  size_t shm_workspace_bytes = size_t{4} << 20;
+  // Chunks up to this size skip reduce-scatter: every rank reduces the whole chunk itself.
+  size_t shm_small_bytes = size_t{32} << 10;
+  // Waiting for a peer: spin this many polls, then yield for `shm_yield_for`, then poll every
+  // `shm_sleep` until op_timeout.
+  int shm_spin_iterations = 2000;
+  std::chrono::microseconds shm_yield_for{1000};
+  std::chrono::microseconds shm_sleep{50};
+
   // NCCL: the CUDA device to use; -1 picks rank % device count.
   int cuda_device = -1;
 
@@ -34,6 +55,9 @@ struct CommunicatorOptions {
 
 // INVALID_ARGUMENT naming the field and the rule, or OK.
 Status ValidateCommunicatorOptions(const CommunicatorOptions& options);
+
+// "auto" | "off", for messages.
+const char* ShmModeName(ShmMode mode);
 
 // Bytes per element of `type`, and its name for messages ("float32", "int64").
 size_t DataTypeSize(DataType type);

@@ -1,14 +1,18 @@
 // Every collective on every backend and world size (gloo: 1-4 ranks as threads on 127.0.0.1;
-// nccl: skipped unless built with NCCL and enough CUDA devices are present).
+// shm: 1-4 ranks over shared memory; shm+gloo: 3-4 ranks on two pretend hosts; nccl: skipped
+// unless built with NCCL and enough CUDA devices are present). See comm_setup.h.
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <memory>
+#include <random>
 #include <string>
 #include <tuple>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "tests/worker/comm/comm_setup.h"
 #include "tests/worker/comm/spawn.h"
 #include "tests/worker/comm/test_buffer.h"
 #include "worker/comm/communicator_factory.h"
@@ -43,6 +47,7 @@ class CollectivesTest : public ::testing::TestWithParam<std::tuple<std::string, 
     o.cuda_device = rank;
     o.rendezvous_timeout = milliseconds(10000);
     o.op_timeout = milliseconds(10000);
+    testing::ApplyCommSetup(backend(), rank, &o);
     return o;
   }
   // Runs fn(rank, communicator) on every rank.
@@ -166,9 +171,35 @@ TEST_P(CollectivesTest, ManyCollectivesInFlightCompleteInIssueOrder) {
   });
 }
 
+TEST_P(CollectivesTest, EveryRankGetsTheSameBitsForInexactSums) {
+  constexpr size_t kCount = 70001;  // several chunks of the test workspace, odd tail
+  std::vector<std::vector<float>> results(size());
+  RunRanks([&](int rank, Communicator& comm) {
+    std::mt19937 rng(1234 + rank);
+    std::uniform_real_distribution<float> dist(-1e3f, 1e3f);
+    TestBuffer<float> buf(backend(), kCount);
+    for (auto& v : buf.host()) v = dist(rng) * 1e-3f + dist(rng);
+    buf.Upload();
+    Status s = comm.AllReduce(buf.data(), kCount, DataType::kFloat32, ReduceOp::kSum)->Wait(kWait);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    results[rank] = buf.Download();
+  });
+  for (int r = 1; r < size(); ++r) {
+    ASSERT_EQ(results[r].size(), kCount);
+    EXPECT_EQ(std::memcmp(results[r].data(), results[0].data(), kCount * sizeof(float)), 0)
+        << "rank " << r << " differs from rank 0";
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Gloo, CollectivesTest,
                          ::testing::Combine(::testing::Values("gloo"),
                                             ::testing::Values(1, 2, 3, 4)));
+INSTANTIATE_TEST_SUITE_P(Shm, CollectivesTest,
+                         ::testing::Combine(::testing::Values("shm"),
+                                            ::testing::Values(1, 2, 3, 4)));
+INSTANTIATE_TEST_SUITE_P(ShmGloo, CollectivesTest,
+                         ::testing::Combine(::testing::Values("shm+gloo"),
+                                            ::testing::Values(3, 4)));
 INSTANTIATE_TEST_SUITE_P(Nccl, CollectivesTest,
                          ::testing::Combine(::testing::Values("nccl"), ::testing::Values(1, 2)));
 

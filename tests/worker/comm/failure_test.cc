@@ -23,6 +23,7 @@ CommunicatorOptions GlooOptions(int rank, int size) {
   o.world_size = size;
   o.rendezvous_timeout = milliseconds(5000);
   o.op_timeout = milliseconds(5000);
+  o.shm = ShmMode::kOff;  // these tests are about Gloo; shm_failure_test.cc covers shared memory
   return o;
 }
 
