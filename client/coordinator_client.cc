@@ -1,5 +1,8 @@
 #include "client/coordinator_client.h"
 
+#include <algorithm>
+#include <thread>
+
 #include "proto/proto_convert.h"
 
 namespace cyclr::client {
@@ -8,10 +11,27 @@ bool IsTerminal(v1::JobState state) {
   return state == v1::SUCCEEDED || state == v1::FAILED || state == v1::STOPPED;
 }
 
-CoordinatorClient::CoordinatorClient(std::string address, std::chrono::milliseconds deadline)
+namespace {
+
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);  // a quiet watch still pings
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
+}  // namespace
+
+CoordinatorClient::CoordinatorClient(std::string address, std::chrono::milliseconds deadline,
+                                     std::chrono::milliseconds gone_after)
     : address_(std::move(address)),
       deadline_(deadline),
-      channel_(grpc::CreateChannel(address_, grpc::InsecureChannelCredentials())),
+      gone_after_(gone_after),
+      channel_(MakeChannel(address_)),
       jobs_(v1::JobService::NewStub(channel_)),
       schedules_(v1::ScheduleService::NewStub(channel_)) {}
 
@@ -58,12 +78,37 @@ StatusOr<v1::Job> CoordinatorClient::GetJob(const std::string& name) {
   return Finish(status, std::move(job));
 }
 
-StatusOr<v1::ListJobsResponse> CoordinatorClient::ListJobs() {
+StatusOr<v1::ListJobsResponse> CoordinatorClient::ListJobs(int page_size,
+                                                           const std::string& page_token) {
   grpc::ClientContext context;
   SetDeadline(&context);
+  v1::ListJobsRequest request;
+  request.set_page_size(page_size);
+  request.set_page_token(page_token);
   v1::ListJobsResponse response;
-  grpc::Status status = jobs_->ListJobs(&context, v1::ListJobsRequest(), &response);
+  grpc::Status status = jobs_->ListJobs(&context, request, &response);
   return Finish(status, std::move(response));
+}
+
+StatusOr<v1::ListJobsResponse> CoordinatorClient::ListAllJobs() {
+  v1::ListJobsResponse all;
+  std::string token;
+  do {
+    CYCLR_ASSIGN_OR_RETURN(v1::ListJobsResponse page, ListJobs(0, token));
+    for (auto& job : *page.mutable_jobs()) *all.add_jobs() = std::move(job);
+    token = page.next_page_token();
+  } while (!token.empty());
+  return all;
+}
+
+Status CoordinatorClient::DeleteJob(const std::string& name) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  v1::DeleteJobRequest request;
+  request.set_name(name);
+  v1::DeleteJobResponse response;
+  grpc::Status status = jobs_->DeleteJob(&context, request, &response);
+  return Finish(status, std::move(response)).status();
 }
 
 StatusOr<v1::Job> CoordinatorClient::StopJob(const std::string& name, const std::string& reason) {
@@ -77,26 +122,52 @@ StatusOr<v1::Job> CoordinatorClient::StopJob(const std::string& name, const std:
   return Finish(status, std::move(job));
 }
 
-StatusOr<v1::Job> CoordinatorClient::WatchJob(
-    const std::string& name, const std::function<void(const v1::Job&)>& on_update) {
+grpc::Status CoordinatorClient::WatchOnce(const std::string& name,
+                                          const std::function<void(const v1::Job&)>& on_update,
+                                          v1::Job* last, bool* any) {
   grpc::ClientContext context;
   v1::GetJobRequest request;
   request.set_name(name);
   std::unique_ptr<grpc::ClientReader<v1::Job>> reader = jobs_->WatchJob(&context, request);
-  v1::Job job, last;
-  bool any = false;
+  v1::Job job;
   while (reader->Read(&job)) {
     on_update(job);
-    last = job;
-    any = true;
+    *last = job;
+    *any = true;
   }
-  grpc::Status status = reader->Finish();
-  if (!status.ok()) return Explain(status, address_, deadline_);
-  if (!any || !IsTerminal(last.state())) {
-    return Status::Unavailable("the coordinator at " + address_ + " ended the watch of job " +
-                               name + " before the job ended");
+  return reader->Finish();
+}
+
+StatusOr<v1::Job> CoordinatorClient::WatchJob(
+    const std::string& name, const std::function<void(const v1::Job&)>& on_update,
+    const std::function<void(const Status&)>& on_reconnect) {
+  using Clock = std::chrono::steady_clock;
+  v1::Job last;
+  Clock::time_point connected = Clock::now();  // the last time the coordinator answered
+  for (;;) {
+    bool any = false;
+    grpc::Status status = WatchOnce(name, on_update, &last, &any);
+    if (any) connected = Clock::now();
+    if (status.ok() && IsTerminal(last.state())) return last;
+    bool transient = status.ok() || status.error_code() == grpc::StatusCode::UNAVAILABLE;
+    if (!transient) return Explain(status, address_, deadline_);
+    // OK without a terminal state: the coordinator is shutting down (its streams end).
+    Status why = status.ok() ? Status::Unavailable("the coordinator ended the watch")
+                             : Explain(status, address_, deadline_);
+    Clock::time_point give_up = connected + gone_after_;
+    if (Clock::now() >= give_up) {
+      return Status::Unavailable(why.message() + "; no answer for " +
+                                 std::to_string(gone_after_.count() / 1000) +
+                                 " s, giving up on following job " + name);
+    }
+    if (on_reconnect) on_reconnect(why);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // no busy loop on a refusal
+    // Waits for the channel to be READY (an HTTP/2 handshake: a frozen coordinator never gets
+    // there) before opening the stream again, at most until giving up.
+    channel_->WaitForConnected(
+        std::chrono::system_clock::now() +
+        std::min<Clock::duration>(give_up - Clock::now(), std::chrono::seconds(5)));
   }
-  return last;
 }
 
 StatusOr<v1::Timeline> CoordinatorClient::GetTimeline(const std::string& job) {

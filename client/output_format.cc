@@ -1,8 +1,8 @@
 #include "client/output_format.h"
 
-#include <ctime>
-
 #include <google/protobuf/util/json_util.h>
+
+#include <ctime>
 
 #include "client/text_table.h"
 #include "proto/proto_convert.h"
@@ -92,6 +92,15 @@ std::string SpecText(const v1::ScheduleSpec& spec) {
   return spec.ShortDebugString();
 }
 
+std::string WaitingText(const v1::Job& job) {
+  if (job.waiting_ranks_size() == 0) return "";
+  std::string out = job.waiting_ranks_size() == 1 ? "rank " : "ranks ";
+  for (int i = 0; i < job.waiting_ranks_size(); ++i) {
+    out += (i ? ", " : "") + std::to_string(job.waiting_ranks(i));
+  }
+  return out + " (since " + TimeText(job.waiting_since_unix_ms()) + ")";
+}
+
 std::string FormatJob(const v1::Job& job, OutputFormat format) {
   if (format == OutputFormat::kJson) return ToJson(job);
   const v1::JobSpec& s = job.spec();
@@ -99,6 +108,7 @@ std::string FormatJob(const v1::Job& job, OutputFormat format) {
   AddField(&out, "name", job.name());
   AddField(&out, "state", v1::JobState_Name(job.state()));
   if (!job.reason().empty()) AddField(&out, "reason", job.reason());
+  if (job.waiting_ranks_size() > 0) AddField(&out, "waiting for", WaitingText(job));
   if (job.restarts() > 0 || s.max_restarts() > 0) {
     AddField(&out, "restarts",
              std::to_string(job.restarts()) + " of " + std::to_string(s.max_restarts()));
@@ -110,13 +120,15 @@ std::string FormatJob(const v1::Job& job, OutputFormat format) {
   AddField(&out, "loss", FormatG(job.loss(), 4));
   AddField(&out, "test accuracy", AccuracyText(job.test_accuracy()));
   AddField(&out, "samples/s", FormatG(job.samples_per_second(), 5));
-  AddField(&out, "schedule", "v" + std::to_string(job.schedule_version()) + " (initial: " +
-                                 SpecText(s.schedule()) + ")");
-  AddField(&out, "workers", std::to_string(s.workers()) + " (" + OrDash(s.backend()) + ", " +
-                                OrDash(s.launcher()) + ")");
-  AddField(&out, "training", OrDash(s.model()) + " on " + OrDash(s.dataset()) + ", " +
-                                 OrDash(s.optimizer()) + ", batch " +
-                                 std::to_string(s.batch_size()) + " per worker");
+  AddField(
+      &out, "schedule",
+      "v" + std::to_string(job.schedule_version()) + " (initial: " + SpecText(s.schedule()) + ")");
+  AddField(
+      &out, "workers",
+      std::to_string(s.workers()) + " (" + OrDash(s.backend()) + ", " + OrDash(s.launcher()) + ")");
+  AddField(&out, "training",
+           OrDash(s.model()) + " on " + OrDash(s.dataset()) + ", " + OrDash(s.optimizer()) +
+               ", batch " + std::to_string(s.batch_size()) + " per worker");
   AddField(&out, "created", TimeText(job.created_unix_ms()));
   AddField(&out, "updated", TimeText(job.updated_unix_ms()));
   if (job.ranks_size() > 0) out += "\n" + RanksTable(job);

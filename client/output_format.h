@@ -5,10 +5,10 @@
 // script can rely on every field being there.
 #pragma once
 
+#include <google/protobuf/message.h>
+
 #include <string>
 #include <vector>
-
-#include <google/protobuf/message.h>
 
 #include "core/status.h"
 #include "cyclr/v1/service.pb.h"
@@ -41,5 +41,7 @@ std::string FormatPreview(const std::vector<v1::SchedulePoint>& points, PreviewF
 
 // One line for a proto spec: core's SpecToString, or the raw fields if core rejects it.
 std::string SpecText(const v1::ScheduleSpec& spec);
+// "ranks 0, 1 (since 2026-12-02T05:20:11Z)", or "" when no rank is awaited.
+std::string WaitingText(const v1::Job& job);
 
 }  // namespace cyclr::client

@@ -1,5 +1,6 @@
 #include "client/progress_printer.h"
 
+#include "client/output_format.h"
 #include "client/text_table.h"
 
 namespace cyclr::client {
@@ -38,6 +39,11 @@ std::string ProgressPrinter::SummaryLine(const v1::Job& job) {
 }
 
 void ProgressPrinter::Observe(const v1::Job& job, TimePoint now) {
+  std::string waiting = WaitingText(job);
+  if (waiting != last_waiting_ && !waiting.empty()) {
+    out_ << "waiting for " << waiting << "\n" << std::flush;
+  }
+  last_waiting_ = waiting;
   bool epoch_changed = job.epoch() != last_epoch_;
   bool changed = epoch_changed || job.global_step() != last_step_;
   if (!changed || job.state() != v1::RUNNING) return;  // Finish() reports the end

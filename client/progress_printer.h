@@ -4,6 +4,8 @@
 // change or the job ending prints at once):
 //   epoch 2/3 step 340/705 lr 0.004213 momentum 0.8812 loss 0.4123 samples/s 2310 acc 0.8712 v2
 // momentum is left out when the schedule does not cycle it, acc until a test accuracy exists.
+// While ranks of the job have not registered yet (a cold start), one line says which, each time
+// that set changes: "waiting for ranks 0, 1 (since 2026-12-02T05:20:11Z)".
 // Epochs are shown 1-based (the job's epoch field counts from 0). Time is passed in, so tests
 // need no clock.
 #pragma once
@@ -41,6 +43,7 @@ class ProgressPrinter {
   int64_t last_step_ = -1;
   int32_t last_epoch_ = -1;
   std::string last_line_;
+  std::string last_waiting_;
 };
 
 }  // namespace cyclr::client

@@ -19,7 +19,7 @@
 namespace cyclr::limits {
 
 // Steps: any step index, step count, effective step, total_steps, preview start.
-inline constexpr int64_t kMaxStep = kMaxSteps;  // 2^40
+inline constexpr int64_t kMaxStep = kMaxSteps;       // 2^40
 inline constexpr int64_t kMaxPreviewSteps = 100000;  // points in one PreviewSchedule
 inline constexpr int32_t kMaxEpochs = 1000000;
 // Fields of a JobSpec that size a worker's memory or its disk use.
@@ -29,10 +29,10 @@ inline constexpr int32_t kMaxCheckpointKeep = 1000;  // newest checkpoints kept
 inline constexpr int32_t kMaxRestarts = 1000;        // worker-group restarts of one job
 
 // Sizes of free-text and path fields, in bytes.
-inline constexpr size_t kMaxNameBytes = 63;      // job names ([a-z0-9][a-z0-9-]{0,62})
-inline constexpr size_t kMaxTextBytes = 1024;    // reason, author, host, stop reason
-inline constexpr size_t kMaxErrorBytes = 4096;   // a worker's reported error (truncated by it)
-inline constexpr size_t kMaxPathBytes = 4096;    // data_dir, checkpoint_dir, resume_from (PATH_MAX)
+inline constexpr size_t kMaxNameBytes = 63;     // job names ([a-z0-9][a-z0-9-]{0,62})
+inline constexpr size_t kMaxTextBytes = 1024;   // reason, author, host, stop reason
+inline constexpr size_t kMaxErrorBytes = 4096;  // a worker's reported error (truncated by it)
+inline constexpr size_t kMaxPathBytes = 4096;   // data_dir, checkpoint_dir, resume_from (PATH_MAX)
 // Enum-like text (a policy, a scale mode, an anneal or decay name): the longest valid one is 15.
 inline constexpr size_t kMaxEnumBytes = 64;
 // A stored job's reason: a worker's error plus the coordinator's context around it.
@@ -60,6 +60,9 @@ inline constexpr std::chrono::milliseconds kMaxStoreTimeout{600000};
 // A job with every field at its maximum is ~17 kB: 100 of them stay under 2 MB.
 inline constexpr int kDefaultListPageSize = 50;
 inline constexpr int kMaxListPageSize = 100;
+// Timing flags of the coordinator (--register-timeout-ms, --retain): at most a week / ten years.
+inline constexpr int64_t kMaxTimeoutMs = int64_t{7} * 24 * 3600 * 1000;
+inline constexpr int64_t kMaxRetainMs = int64_t{3650} * 24 * 3600 * 1000;
 
 // Per worker process.
 inline constexpr int kMaxThreadsPerCore = 4;  // --threads <= cores x this

@@ -6,6 +6,9 @@
 #include <grpcpp/server_builder.h>
 
 #include <algorithm>
+#include <cstdio>
+
+#include "server/manager_util.h"
 
 namespace cyclr {
 namespace {
@@ -34,12 +37,17 @@ Status Coordinator::Init() {
   JobManager::Options jo;
   jo.persist_interval = options_.persist_interval;
   jo.heartbeat_timeout = options_.heartbeat_timeout;
+  jo.register_timeout = options_.register_timeout;
   jo.adoption_grace = options_.adoption_grace;
   jo.max_jobs = options_.max_jobs;
   jo.max_local_workers = options_.max_local_workers;
   jo.on_group_restart = [this](const std::string& job) {
     registry_->NewIncarnation(job);
     if (metrics_) metrics_->CountWorkerRestart(job);
+  };
+  jo.on_deleted = [this](const std::string& job) {
+    registry_->RemoveJob(job);
+    if (metrics_) metrics_->RemoveJob(job);
   };
   jobs_ = std::make_unique<JobManager>(
       store_.get(), schedules_.get(), jo,
@@ -59,6 +67,9 @@ Status Coordinator::StartServer() {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &port_);
+  // Clients (cyclrctl --follow) ping every 10 s to notice a frozen coordinator: allow it.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   builder.RegisterService(job_service_.get());
   builder.RegisterService(schedule_service_.get());
   builder.RegisterService(worker_service_.get());
@@ -84,13 +95,29 @@ Status Coordinator::StartServer() {
   return Status::Ok();
 }
 
+// The checker also watches itself: a gap between two of its rounds much longer than its period
+// means this process was stopped or starved, and the workers' silence it would measure is its
+// own. Then every rank gets a grace period (as after a restart) before heartbeats count again.
 void Coordinator::WatchHeartbeats() {
+  using Clock = std::chrono::steady_clock;
   auto period = std::clamp(options_.heartbeat_timeout / 4, std::chrono::milliseconds(10),
                            std::chrono::milliseconds(1000));
+  auto stall = period + options_.heartbeat_timeout / 4;
+  Clock::time_point last = Clock::now();
   std::unique_lock<std::mutex> lock(watchdog_mu_);
   while (!watchdog_cv_.wait_for(lock, period, [this] { return watchdog_done_; })) {
     lock.unlock();
-    jobs_->CheckHeartbeats(std::chrono::steady_clock::now());
+    Clock::time_point now = Clock::now();
+    if (now - last > stall) {
+      std::fprintf(stderr, "cyclr-coordinator: stalled for %lld ms; workers get a grace period\n",
+                   static_cast<long long>(
+                       std::chrono::duration_cast<std::chrono::milliseconds>(now - last).count()));
+      jobs_->GrantGrace(now);
+      stalls_.fetch_add(1);
+    }
+    jobs_->CheckHeartbeats(now);
+    if (options_.retain.count() > 0) jobs_->ExpireEnded(NowUnixMs(), options_.retain);
+    last = now;
     lock.lock();
   }
 }

@@ -11,14 +11,15 @@
 // thread checks the local workers' heartbeats every heartbeat_timeout / 4 (10 ms to 1 s).
 #pragma once
 
+#include <grpcpp/server.h>
+
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <mutex>
-#include <thread>
 #include <memory>
+#include <mutex>
 #include <string>
-
-#include <grpcpp/server.h>
+#include <thread>
 
 #include "core/limits.h"
 #include "core/status.h"
@@ -35,12 +36,14 @@
 namespace cyclr {
 
 struct CoordinatorOptions {
-  std::string listen = "127.0.0.1:7070";    // port 0 picks a free one
-  std::string metrics = "127.0.0.1:9464";   // empty: no /metrics endpoint
+  std::string listen = "127.0.0.1:7070";   // port 0 picks a free one
+  std::string metrics = "127.0.0.1:9464";  // empty: no /metrics endpoint
   std::string state_path = "./cyclr-state.db";
   std::string work_dir = "./.cyclr";
-  std::string worker_binary;                // empty: cyclr-worker next to this executable
+  std::string worker_binary;  // empty: cyclr-worker next to this executable
   std::chrono::milliseconds heartbeat_timeout{10000};
+  std::chrono::milliseconds register_timeout{300000};  // see JobManager::Options
+  std::chrono::milliseconds retain{0};  // ended jobs older than this are deleted; 0 = never
   std::chrono::milliseconds adoption_grace{30000};  // see JobManager::Options
   std::chrono::milliseconds stop_grace{5000};
   std::chrono::milliseconds persist_interval{1000};
@@ -58,6 +61,8 @@ class Coordinator {
   const std::string& address() const { return address_; }
   int port() const { return port_; }
   int metrics_port() const { return metrics_ ? metrics_->port() : 0; }
+  // Times the heartbeat checker found this process stalled (and granted a grace period).
+  int64_t stalls() const { return stalls_.load(); }
   // Idempotent; returns when no RPC is running any more.
   void Shutdown();
 
@@ -92,6 +97,7 @@ class Coordinator {
   std::mutex watchdog_mu_;
   std::condition_variable watchdog_cv_;
   bool watchdog_done_ = false;  // GUARDED_BY(watchdog_mu_)
+  std::atomic<int64_t> stalls_{0};
 };
 
 }  // namespace cyclr

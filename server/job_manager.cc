@@ -62,10 +62,7 @@ StatusOr<v1::Job> JobManager::Launch(v1::JobSpec spec) {
     CYCLR_RETURN_IF_ERROR(store_->CreateJob(job, first));
     // Cannot fail: the name is new to this manager, which adds every job it schedules.
     CYCLR_RETURN_IF_ERROR(schedules_->AddJob(spec.name(), std::move(timeline), 0, false));
-    Entry& e = jobs_[spec.name()];
-    e.job = std::move(job);
-    e.last_persist = Clock::now();
-    order_.push_back(spec.name());
+    Entry& e = AddEntry(std::move(job));
     out = ToJob(e);
     if (spec.launcher() == "local") launcher = launcher_;
     // Before the processes start: an exit may be reported before Launch returns.
@@ -93,7 +90,7 @@ StatusOr<v1::Job> JobManager::Get(const std::string& name) const {
 std::vector<v1::Job> JobManager::List() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<v1::Job> out;
-  for (const auto& name : order_) out.push_back(ToJob(jobs_.at(name)));
+  for (const auto& [seq, name] : order_) out.push_back(ToJob(jobs_.at(name)));
   return out;
 }
 
@@ -150,6 +147,7 @@ StatusOr<bool> JobManager::Report(const v1::ReportProgressRequest& r) {
     Aggregate(e);
     RankState& rank = e->ranks[r.rank()];
     rank.last_seen = Clock::now();
+    rank.heard = true;
     if (e->restarting) {
       // The failed group's last words (errors from losing a peer): its exits decide.
     } else if (!r.error().empty() && (!LocalWithLauncher(*e) || IsFinalWorkerError(r.error()))) {
@@ -201,6 +199,16 @@ void JobManager::Shutdown() {
   }
 }
 
+JobManager::Entry& JobManager::AddEntry(v1::Job job) {
+  std::string name = job.name();
+  Entry& e = jobs_[name];
+  e.seq = next_seq_++;
+  e.job = std::move(job);
+  e.last_persist = Clock::now();
+  order_.emplace(e.seq, name);
+  return e;
+}
+
 JobManager::Entry* JobManager::Find(const std::string& name) {
   auto it = jobs_.find(name);
   return it == jobs_.end() ? nullptr : &it->second;
@@ -228,6 +236,12 @@ v1::Job JobManager::ToJob(const Entry& e) const {
     v1::RankStatus* rs = job.add_ranks();
     *rs = st.status;
     rs->set_alive(alive_ ? alive_(job.name(), rank) : false);
+  }
+  if (!IsTerminal(job.state()) && !e.restarting && LocalWithLauncher(e)) {
+    for (const auto& [rank, st] : e.ranks) {
+      if (!st.heard && !st.finished) job.add_waiting_ranks(rank);
+    }
+    if (job.waiting_ranks_size() > 0) job.set_waiting_since_unix_ms(e.group_started_unix_ms);
   }
   return job;
 }

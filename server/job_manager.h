@@ -7,17 +7,27 @@
 // for FAILED/STOPPED, the launcher is asked to terminate the remaining workers.
 //
 // Worker-group restarts (local jobs with a launcher, as torchrun's): a worker that exits non-zero,
-// is killed, exits 0 before reporting finished, or sends nothing for `heartbeat_timeout`
-// (CheckHeartbeats) fails its *group*: the launcher stops every worker (SIGTERM, then SIGKILL)
-// and, once all have exited and while restarts < spec.max_restarts, the group is started again
-// (Options::on_group_restart runs first: a new rendezvous incarnation). The workers resume from the
-// newest checkpoint by themselves. Job.restarts counts group restarts (persisted); past
-// max_restarts the job is FAILED with the last reason plus "(restarted k of n times)".
-// A reported error FAILS the job at once (no restart) when it is a divergence ("loss diverged
+// is killed, exits 0 before reporting finished, or goes silent (CheckHeartbeats: nothing for
+// `register_timeout` from the group's start until it registers — a cold LibTorch start may take
+// long — then nothing for `heartbeat_timeout` between reports) fails its *group*: the launcher
+// stops every worker (SIGTERM, then SIGKILL) and, once all have exited and while restarts <
+// spec.max_restarts, the group is started again (Options::on_group_restart runs first: a new
+// rendezvous incarnation). The workers resume from the newest checkpoint by themselves.
+// Job.restarts counts group restarts (persisted); past max_restarts the job is FAILED with the last
+// reason plus "(restarted k of n times)". A reported error FAILS the job at once (no restart) when
+// it is a divergence ("loss diverged
 // ...": the same checkpoint and LR would diverge again) or when no launcher watches the job's
 // processes (external jobs; their cluster engine restarts them, and a rank that registers again
 // counts as a restart). Otherwise the worker is about to exit non-zero and the exits decide: the
 // first one found is usually the cause (a killed rank) rather than its peers' lost-peer errors.
+//
+// Coordinator stalls (the process was stopped, swapped, starved): the silence the heartbeat check
+// measures may be the coordinator's own. The coordinator calls GrantGrace() when its checker sees a
+// gap in its own schedule, and every rank gets `adoption_grace` from then, as after a restart.
+//
+// Life cycle of stored jobs: Delete() forgets an ended job (state, timeline; Options::on_deleted
+// lets the coordinator drop its metric series and rendezvous values); ExpireEnded() deletes the
+// ones that ended longer ago than a retention period (the coordinator's --retain).
 //
 // Coordinator restarts: Recover() loads every job; AdoptWorkers() hands the pids that the
 // previous coordinator's workers registered (persisted) to the launcher, which watches them by
@@ -34,7 +44,8 @@
 // Lock order: JobManager -> ScheduleManager / alive probe / StateStore; the launcher and the
 // restart hook are called unlocked. job_manager.cc holds the job life cycle and progress,
 // job_manager_failures.cc the exits, restarts, heartbeats and adoption, job_manager_recovery.cc
-// the recovery (with quarantine) and the quotas.
+// the recovery (with quarantine) and the quotas, job_manager_retention.cc listing, deletion and
+// expiry.
 #pragma once
 
 #include <chrono>
@@ -71,14 +82,19 @@ class JobManager {
   using Clock = std::chrono::steady_clock;
   struct Options {
     std::chrono::milliseconds persist_interval{1000};
-    // A local worker that sent nothing (registration or report) for this long failed.
+    // A local worker that registered and then sent nothing for this long failed.
     std::chrono::milliseconds heartbeat_timeout{10000};
+    // A local worker that did not register this long after its group started failed (torchrun
+    // gives a joining worker 600 s; a cold first start of LibTorch can take tens of seconds).
+    std::chrono::milliseconds register_timeout{300000};
     // After a coordinator restart, how long recovered local workers have to be heard from (at
     // least heartbeat_timeout): their reconnect backoffs (gRPC's channel, the progress
     // reporter's) grow while the coordinator is down.
     std::chrono::milliseconds adoption_grace{30000};
     // Runs (unlocked) right before a failed group's workers are started again.
     std::function<void(const std::string& job)> on_group_restart;
+    // Runs (unlocked) after a job was deleted.
+    std::function<void(const std::string& job)> on_deleted;
     // Quotas (RESOURCE_EXHAUSTED at Launch): jobs held (every stored job, finished ones too) and
     // workers of the unfinished local jobs together (the coordinator's --max-jobs and
     // --max-local-workers).
@@ -107,8 +123,18 @@ class JobManager {
   StatusOr<v1::Job> Launch(v1::JobSpec spec);
   StatusOr<v1::Job> Get(const std::string& name) const;
   std::vector<v1::Job> List() const;  // in creation order
+  // One page of List(): at most `page_size` jobs (0 = kDefaultListPageSize, at most
+  // kMaxListPageSize) created after the job `page_token` names ("" = from the first).
+  // INVALID_ARGUMENT for a token that ListPage did not hand out.
+  StatusOr<v1::ListJobsResponse> ListPage(int page_size, const std::string& page_token) const;
   // STOPPED with `reason` (default "stopped by user"). FAILED_PRECONDITION if already terminal.
   StatusOr<v1::Job> Stop(const std::string& name, const std::string& reason);
+  // Forgets an ended job (state store rows included). NOT_FOUND; FAILED_PRECONDITION while it
+  // has not ended ("stop it first").
+  Status Delete(const std::string& name);
+  // Deletes every job that ended (updated_unix_ms) `retain` or longer before `now_unix_ms`;
+  // returns their names.
+  std::vector<std::string> ExpireEnded(int64_t now_unix_ms, std::chrono::milliseconds retain);
 
   // The spec of a job that can still take workers: NOT_FOUND / FAILED_PRECONDITION (terminal).
   StatusOr<v1::JobSpec> SpecForWorkers(const std::string& name) const;
@@ -127,9 +153,13 @@ class JobManager {
   // After SetLauncher, at start-up: adopts the recorded workers of every unfinished local job and
   // gives each rank max(heartbeat_timeout, adoption_grace) from now to report.
   void AdoptWorkers();
-  // Fails the group of every unfinished local job with a rank silent for `heartbeat_timeout` at
-  // `now` (the coordinator calls it periodically).
+  // Fails the group of every unfinished local job with a rank silent for too long at `now`
+  // (`register_timeout` before it registered, `heartbeat_timeout` after; the coordinator calls it
+  // periodically). A rank that never registered fails it with the last lines of its log.
   void CheckHeartbeats(Clock::time_point now);
+  // The coordinator itself was stalled until `now`: every rank of an unfinished local job counts
+  // as heard from no earlier than max(heartbeat_timeout, adoption_grace) before its deadline.
+  void GrantGrace(Clock::time_point now);
 
   StatusOr<JobSnapshot> Snapshot(const std::string& name) const;
 
@@ -153,16 +183,19 @@ class JobManager {
     v1::RankStatus status;
     bool reported = false;
     bool finished = false;
+    bool heard = false;           // registered or reported since its group started
     Clock::time_point last_seen;  // registration or report; set for all ranks at launch
   };
   struct Entry {
-    v1::Job job;  // without ranks
+    int64_t seq = 0;  // creation order (the ListPage cursor)
+    v1::Job job;      // without ranks
     std::map<int, RankState> ranks;
     int64_t generation = 1;
     std::chrono::steady_clock::time_point last_persist;
     bool dirty = false;
-    std::set<int> live;       // ranks with a process the launcher watches
-    bool restarting = false;  // the group failed; waiting for `live` to empty
+    std::set<int> live;                 // ranks with a process the launcher watches
+    bool restarting = false;            // the group failed; waiting for `live` to empty
+    int64_t group_started_unix_ms = 0;  // Expect()'s time: since when ranks are awaited
   };
   // What to do once the lock is released.
   struct Followup {
@@ -192,6 +225,9 @@ class JobManager {
   // Starts the new group once every process of the failed one ended.
   Followup MaybeRelaunch(Entry* e);
   void Expect(Entry* e);  // every rank is expected to run (live) and report from now
+  // The silence that fails `rank`, or "" (REQUIRES mu_ held).
+  std::string Silence(const Entry& e, int rank, Clock::time_point now) const;
+  Entry& AddEntry(v1::Job job);  // REQUIRES mu_ held; the next seq
   bool LocalWithLauncher(const Entry& e) const;
 
   void StopWorkers(const std::string& name);             // REQUIRES mu_ NOT held
@@ -202,9 +238,10 @@ class JobManager {
   Options options_;
   AliveProbe alive_;
   mutable std::mutex mu_;
-  Launcher* launcher_ = nullptr;       // GUARDED_BY(mu_)
-  std::map<std::string, Entry> jobs_;  // GUARDED_BY(mu_)
-  std::vector<std::string> order_;     // creation order; GUARDED_BY(mu_)
+  Launcher* launcher_ = nullptr;          // GUARDED_BY(mu_)
+  std::map<std::string, Entry> jobs_;     // GUARDED_BY(mu_)
+  std::map<int64_t, std::string> order_;  // seq -> name, creation order; GUARDED_BY(mu_)
+  int64_t next_seq_ = 1;                  // GUARDED_BY(mu_)
   // Last member: its thread reads the ones above and stops first.
   ChangeFeed<JobSnapshot> feed_{[this](const std::string& name) {
     StatusOr<JobSnapshot> snap = Snapshot(name);

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "server/job_manager.h"
+#include "server/manager_util.h"
 
 namespace cyclr {
 
@@ -21,9 +22,11 @@ bool JobManager::Restartable(const Entry& e) const {
 
 void JobManager::Expect(Entry* e) {
   Clock::time_point now = Clock::now();
+  e->group_started_unix_ms = NowUnixMs();
   for (int r = 0; r < e->job.spec().workers(); ++r) {
     RankState& rank = e->ranks[r];
     rank.finished = false;
+    rank.heard = false;
     rank.last_seen = now;
     e->live.insert(r);
   }
@@ -59,8 +62,8 @@ JobManager::Followup JobManager::MaybeRelaunch(Entry* e) {
   Expect(e);
   Changed(e);
   Status s = Persist(e, true);
-  if (!s.ok()) std::fprintf(stderr, "cyclr: saving job %s: %s\n", e->job.name().c_str(),
-                            s.ToString().c_str());
+  if (!s.ok())
+    std::fprintf(stderr, "cyclr: saving job %s: %s\n", e->job.name().c_str(), s.ToString().c_str());
   f.relaunch = true;
   f.spec = e->job.spec();
   return f;
@@ -89,6 +92,23 @@ void JobManager::OnWorkerExit(const WorkerExit& x) {
   Run(x.job, f);
 }
 
+std::string JobManager::Silence(const Entry& e, int r, Clock::time_point now) const {
+  auto it = e.ranks.find(r);
+  if (it == e.ranks.end() || it->second.finished) return "";
+  const RankState& rank = it->second;
+  const std::string who = "worker rank " + std::to_string(r);
+  if (rank.heard) {
+    if (now - rank.last_seen <= options_.heartbeat_timeout) return "";
+    return who + " sent nothing for more than " +
+           std::to_string(options_.heartbeat_timeout.count()) + " ms";
+  }
+  if (now - rank.last_seen <= options_.register_timeout) return "";
+  std::string why = who + " did not register within " +
+                    std::to_string(options_.register_timeout.count()) + " ms of its start";
+  std::string tail = launcher_ ? launcher_->LogTail(e.job.name(), r) : "";
+  return tail.empty() ? why + " (its log is empty)" : why + "; its log ends: " + tail;
+}
+
 void JobManager::CheckHeartbeats(Clock::time_point now) {
   std::vector<std::pair<std::string, Followup>> todo;
   {
@@ -96,18 +116,25 @@ void JobManager::CheckHeartbeats(Clock::time_point now) {
     for (auto& [name, e] : jobs_) {
       if (IsTerminal(e.job.state()) || e.restarting || !LocalWithLauncher(e)) continue;
       for (int r = 0; r < e.job.spec().workers(); ++r) {
-        const RankState& rank = e.ranks[r];
-        if (rank.finished || now - rank.last_seen <= options_.heartbeat_timeout) continue;
-        todo.emplace_back(name, GroupFailed(&e, "worker rank " + std::to_string(r) +
-                                                    " sent nothing for more than " +
-                                                    std::to_string(
-                                                        options_.heartbeat_timeout.count()) +
-                                                    " ms"));
+        std::string why = Silence(e, r, now);
+        if (why.empty()) continue;
+        todo.emplace_back(name, GroupFailed(&e, why));
         break;
       }
     }
   }
   for (const auto& [name, f] : todo) Run(name, f);
+}
+
+void JobManager::GrantGrace(Clock::time_point now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // Heard from at `seen`: silent past max(heartbeat_timeout, adoption_grace) from now fails.
+  Clock::time_point seen = now + std::max(std::chrono::milliseconds(0),
+                                          options_.adoption_grace - options_.heartbeat_timeout);
+  for (auto& [name, e] : jobs_) {
+    if (IsTerminal(e.job.state()) || !LocalWithLauncher(e)) continue;
+    for (auto& [r, rank] : e.ranks) rank.last_seen = std::max(rank.last_seen, seen);
+  }
 }
 
 Status JobManager::OnRegister(const std::string& name, int rank, int pid, bool restart) {
@@ -120,6 +147,7 @@ Status JobManager::OnRegister(const std::string& name, int rank, int pid, bool r
     if (e->job.state() == v1::PENDING) e->job.set_state(v1::RUNNING);
     if (restart) e->job.set_restarts(e->job.restarts() + 1);
     e->ranks[rank].last_seen = Clock::now();
+    e->ranks[rank].heard = true;
     if (pid > 0) CYCLR_RETURN_IF_ERROR(store_->SaveWorkerPid(name, rank, pid));
     if (pid > 0 && LocalWithLauncher(*e) && !e->live.count(rank)) adopt_with = launcher_;
     if (changed) {
@@ -145,10 +173,15 @@ void JobManager::AdoptWorkers() {
     for (auto& [name, e] : jobs_) {
       if (IsTerminal(e.job.state()) || !LocalWithLauncher(e)) continue;
       // Counted as heard from now + (grace - timeout): silent past max(timeout, grace) fails.
-      Clock::time_point seen = Clock::now() + std::max(std::chrono::milliseconds(0),
-                                                       options_.adoption_grace -
-                                                           options_.heartbeat_timeout);
-      for (int r = 0; r < e.job.spec().workers(); ++r) e.ranks[r].last_seen = seen;
+      Clock::time_point seen =
+          Clock::now() + std::max(std::chrono::milliseconds(0),
+                                  options_.adoption_grace - options_.heartbeat_timeout);
+      for (int r = 0; r < e.job.spec().workers(); ++r) {
+        // Ranks of a RUNNING job had registered with the previous coordinator.
+        e.ranks[r].last_seen = seen;
+        e.ranks[r].heard = e.job.state() == v1::RUNNING;
+      }
+      e.group_started_unix_ms = NowUnixMs();
       StatusOr<std::map<int, int>> pids = store_->LoadWorkerPids(name);
       if (pids.ok()) recorded.emplace_back(name, std::move(*pids));
     }

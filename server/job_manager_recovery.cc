@@ -50,11 +50,7 @@ Status JobManager::RecoverJob(const JobRow& row) {
     return Status::Ok();
   }
   std::lock_guard<std::mutex> lock(mu_);
-  std::string name = job.name();
-  Entry& e = jobs_[name];
-  e.job = std::move(job);
-  e.last_persist = Clock::now();
-  order_.push_back(name);
+  AddEntry(std::move(job));
   return Status::Ok();
 }
 

@@ -19,8 +19,7 @@ grpc::Status JobService::LaunchJob(grpc::ServerContext*, const v1::LaunchJobRequ
   });
 }
 
-grpc::Status JobService::GetJob(grpc::ServerContext*, const v1::GetJobRequest* req,
-                                v1::Job* resp) {
+grpc::Status JobService::GetJob(grpc::ServerContext*, const v1::GetJobRequest* req, v1::Job* resp) {
   return Observe(metrics_, "GetJob", [&] {
     if (Status bad = CheckRequest(*req); !bad.ok()) return ToGrpc(bad);
     StatusOr<v1::Job> job = jobs_->Get(req->name());
@@ -34,7 +33,9 @@ grpc::Status JobService::ListJobs(grpc::ServerContext*, const v1::ListJobsReques
                                   v1::ListJobsResponse* resp) {
   return Observe(metrics_, "ListJobs", [&] {
     if (Status bad = CheckRequest(*req); !bad.ok()) return ToGrpc(bad);
-    for (v1::Job& job : jobs_->List()) *resp->add_jobs() = std::move(job);
+    StatusOr<v1::ListJobsResponse> page = jobs_->ListPage(req->page_size(), req->page_token());
+    if (!page.ok()) return ToGrpc(page.status());
+    *resp = std::move(*page);
     return grpc::Status::OK;
   });
 }
@@ -47,6 +48,14 @@ grpc::Status JobService::StopJob(grpc::ServerContext*, const v1::StopJobRequest*
     if (!job.ok()) return ToGrpc(job.status());
     *resp = std::move(*job);
     return grpc::Status::OK;
+  });
+}
+
+grpc::Status JobService::DeleteJob(grpc::ServerContext*, const v1::DeleteJobRequest* req,
+                                   v1::DeleteJobResponse*) {
+  return Observe(metrics_, "DeleteJob", [&] {
+    if (Status bad = CheckRequest(*req); !bad.ok()) return ToGrpc(bad);
+    return ToGrpc(jobs_->Delete(req->name()));
   });
 }
 

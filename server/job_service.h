@@ -29,6 +29,8 @@ class JobService final
                         v1::ListJobsResponse* resp) override;
   grpc::Status StopJob(grpc::ServerContext* ctx, const v1::StopJobRequest* req,
                        v1::Job* resp) override;
+  grpc::Status DeleteJob(grpc::ServerContext* ctx, const v1::DeleteJobRequest* req,
+                         v1::DeleteJobResponse* resp) override;
   // Sends the job, then the job again after changes (the newest one when several came during a
   // write); ends OK after a terminal state, NOT_FOUND for an unknown job, CANCELLED when the
   // client cancels, UNAVAILABLE on Shutdown().

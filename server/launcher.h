@@ -21,8 +21,8 @@ namespace cyclr {
 struct WorkerExit {
   std::string job;
   int rank = 0;
-  int exit_code = 0;        // valid when signal == 0
-  int signal = 0;           // the terminating signal, 0 if it exited normally
+  int exit_code = 0;          // valid when signal == 0
+  int signal = 0;             // the terminating signal, 0 if it exited normally
   std::string last_log_line;  // the last non-empty line of the worker's log, if any
   bool status_known = true;   // false for an adopted worker (not our child): it ended, somehow
   int pid = 0;
@@ -48,6 +48,13 @@ class Launcher {
   // no-op when the pid is already watched; NOT_FOUND when no such worker process runs (gone, or
   // the pid now belongs to another program).
   virtual Status Adopt(const std::string& job, int rank, int pid) = 0;
+  // The last lines of a worker's log (a few, cut to ~1 KB), for a failure's reason; "" when the
+  // launcher keeps no log. Thread-safe.
+  virtual std::string LogTail(const std::string& job, int rank) const {
+    (void)job;
+    (void)rank;
+    return "";
+  }
 };
 
 }  // namespace cyclr

@@ -11,12 +11,16 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <vector>
+
+#include "core/limits.h"
 
 namespace cyclr {
 namespace {
 
 // The last non-empty line of a file (reads at most its last 4 KiB).
-std::string LastLine(const std::string& path) {
+// The last `lines` non-empty lines of the file's last 4 KiB, joined by " | ".
+std::string LastLines(const std::string& path, int lines) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return "";
   in.seekg(0, std::ios::end);
@@ -24,12 +28,23 @@ std::string LastLine(const std::string& path) {
   std::streamoff start = size > 4096 ? size - 4096 : 0;
   in.seekg(start);
   std::string tail((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r' || tail.back() == ' ')) {
-    tail.pop_back();
+  std::vector<std::string> kept;
+  size_t end = tail.size();
+  while (end > 0 && static_cast<int>(kept.size()) < lines) {
+    size_t nl = tail.rfind('\n', end - 1);
+    size_t begin = nl == std::string::npos ? 0 : nl + 1;
+    std::string line = tail.substr(begin, end - begin);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    if (!line.empty()) kept.insert(kept.begin(), line);
+    if (nl == std::string::npos) break;
+    end = nl;
   }
-  size_t nl = tail.rfind('\n');
-  return nl == std::string::npos ? tail : tail.substr(nl + 1);
+  std::string out;
+  for (const auto& l : kept) out += (out.empty() ? "" : " | ") + l;
+  return out;
 }
+
+std::string LastLine(const std::string& path) { return LastLines(path, 1); }
 
 // Whether `pid` is a live (not zombie) process.
 bool ProcessRunning(int pid) {
@@ -97,6 +112,10 @@ std::string LocalLauncher::DefaultWorkerBinary() {
   return (self.parent_path() / "cyclr-worker").string();
 }
 
+std::string LocalLauncher::LogTail(const std::string& job, int rank) const {
+  return std::string(limits::CutUtf8(LastLines(LogPath(job, rank), 5), 1024));
+}
+
 std::string LocalLauncher::LogPath(const std::string& job, int rank) const {
   return options_.work_dir + "/jobs/" + job + "/worker-" + std::to_string(rank) + ".log";
 }
@@ -105,10 +124,17 @@ StatusOr<int> LocalLauncher::Spawn(const v1::JobSpec& spec, int rank) {
   // Everything the child needs is prepared before fork: after it, only async-signal-safe calls.
   std::string log_dir = options_.work_dir + "/jobs/" + spec.name();
   std::string log = LogPath(spec.name(), rank);
-  std::vector<std::string> args = {options_.worker_binary, "--coordinator",
-                                   options_.coordinator_address, "--job", spec.name(),
-                                   "--rank", std::to_string(rank), "--world-size",
-                                   std::to_string(spec.workers()), "--log-dir", log_dir};
+  std::vector<std::string> args = {options_.worker_binary,
+                                   "--coordinator",
+                                   options_.coordinator_address,
+                                   "--job",
+                                   spec.name(),
+                                   "--rank",
+                                   std::to_string(rank),
+                                   "--world-size",
+                                   std::to_string(spec.workers()),
+                                   "--log-dir",
+                                   log_dir};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

@@ -6,8 +6,8 @@
 // <work_dir>/jobs/<name>/worker-<r>.log. A reaper thread polls waitpid every `poll_interval` and
 // reports each exit (code or signal, plus the log's last line) to the callback, from the reaper
 // thread and without holding any lock. Stop() sends SIGTERM to each remaining worker's process
-// group and SIGKILL once `stop_grace` has passed. The destructor stops every worker and waits (unless
-// Options::stop_on_destroy is false).
+// group and SIGKILL once `stop_grace` has passed. The destructor stops every worker and waits
+// (unless Options::stop_on_destroy is false).
 //
 // Adopted workers (Adopt: started by an earlier coordinator, so not our children) are watched
 // through /proc/<pid>/stat instead of waitpid: gone or a zombie means ended, status unknown.
@@ -50,6 +50,7 @@ class LocalLauncher : public Launcher {
   int running() const;
   // The log file of a rank.
   std::string LogPath(const std::string& job, int rank) const;
+  std::string LogTail(const std::string& job, int rank) const override;
   // The default worker binary: `cyclr-worker` next to this executable (/proc/self/exe).
   static std::string DefaultWorkerBinary();
 

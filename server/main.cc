@@ -1,11 +1,12 @@
 // cyclr-coordinator: parses flags, starts the Coordinator, waits for SIGINT/SIGTERM.
 #include <signal.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 
-#include <CLI/CLI.hpp>
-
+#include "core/duration.h"
 #include "core/host_port.h"
+#include "core/limits.h"
 #include "server/coordinator.h"
 
 namespace {
@@ -24,6 +25,8 @@ int main(int argc, char** argv) {
   int64_t heartbeat_ms = o.heartbeat_timeout.count();
   int64_t grace_ms = o.stop_grace.count();
   int64_t adoption_ms = o.adoption_grace.count();
+  int64_t register_ms = o.register_timeout.count();
+  std::string retain = "0";
   CLI::App app{"cyclr coordinator: jobs, schedule timelines and metrics"};
   app.add_option("--listen", o.listen, "gRPC address HOST:PORT")->capture_default_str();
   app.add_option("--metrics", o.metrics, "Prometheus address HOST:PORT ('' = off)")
@@ -35,6 +38,15 @@ int main(int argc, char** argv) {
   app.add_option("--heartbeat-timeout-ms", heartbeat_ms,
                  "A rank is alive this long after a report; a silent local worker fails")
       ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--register-timeout-ms", register_ms,
+                 "A started local worker that has not registered this long failed (cold starts "
+                 "of LibTorch can take tens of seconds)")
+      ->check(CLI::Range(int64_t{1}, cyclr::limits::kMaxTimeoutMs))
+      ->capture_default_str();
+  app.add_option("--retain", retain,
+                 "Delete ended jobs this long after they ended: N with unit s, m, h or d "
+                 "(e.g. 7d); 0 keeps them until `cyclrctl jobs delete`")
       ->capture_default_str();
   app.add_option("--adoption-grace-ms", adoption_ms,
                  "After a restart, how long running local workers have to report again")
@@ -55,6 +67,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cyclr-coordinator: %s\n", st.message().c_str());
     return 2;
   }
+  cyclr::StatusOr<std::chrono::milliseconds> retain_ms = cyclr::ParseDuration(retain, "--retain");
+  if (!retain_ms.ok()) {
+    std::fprintf(stderr, "cyclr-coordinator: %s\n", retain_ms.status().message().c_str());
+    return 2;
+  }
+  o.retain = *retain_ms;
+  o.register_timeout = std::chrono::milliseconds(register_ms);
   o.heartbeat_timeout = std::chrono::milliseconds(heartbeat_ms);
   o.stop_grace = std::chrono::milliseconds(grace_ms);
   o.adoption_grace = std::chrono::milliseconds(adoption_ms);

@@ -4,6 +4,8 @@
 
 #include <exception>
 #include <map>
+#include <set>
+#include <type_traits>
 
 namespace cyclr {
 namespace {
@@ -118,14 +120,48 @@ void MetricsExporter::ObserveRpc(const std::string& method, const std::string& c
   rpc_duration_.Add({{"method", method}}, DurationBuckets()).Observe(seconds);
 }
 
+template <typename T>
+void MetricsExporter::RemoveSeries(prometheus::Family<T>& family,
+                                   const prometheus::Labels& labels) {
+  if (!family.Has(labels)) return;
+  if constexpr (std::is_same_v<T, prometheus::Histogram>) {
+    family.Remove(&family.Add(labels, DurationBuckets()));
+  } else {
+    family.Remove(&family.Add(labels));
+  }
+}
+
+void MetricsExporter::RemoveJob(const std::string& job) {
+  std::lock_guard<std::mutex> lock(refresh_mu_);
+  const prometheus::Labels l{{"job", job}};
+  for (auto* f :
+       {&lr_, &momentum_, &global_step_, &loss_mean_, &accuracy_, &samples_per_second_,
+        &cycle_index_, &cycle_position_, &schedule_version_, &workers_alive_, &world_size_}) {
+    RemoveSeries(*f, l);
+  }
+  for (v1::JobState s : kStates)
+    RemoveSeries(job_state_, {{"job", job}, {"state", v1::JobState_Name(s)}});
+  RemoveSeries(revisions_, l);
+  RemoveSeries(restarts_, l);
+  RemoveSeries(step_duration_, l);
+  RemoveSeries(allreduce_duration_, l);
+  for (int rank : ranks_seen_[job]) {
+    prometheus::Labels rl{{"job", job}, {"rank", std::to_string(rank)}};
+    for (auto* f : {&rank_lr_, &rank_momentum_, &loss_, &rank_step_}) RemoveSeries(*f, rl);
+  }
+  ranks_seen_.erase(job);
+}
+
 std::string MetricsExporter::Render() {
   prometheus::TextSerializer serializer;
   return serializer.Serialize(collector_->Collect());
 }
 
 void MetricsExporter::Refresh() {
-  std::vector<JobMetrics> jobs = snapshot_ ? snapshot_() : std::vector<JobMetrics>{};
+  // The snapshot is taken under the lock: a RemoveJob() cannot fall between it and the gauges
+  // (the deleted job's series would come back). Lock order: refresh_mu_ -> the managers'.
   std::lock_guard<std::mutex> lock(refresh_mu_);
+  std::vector<JobMetrics> jobs = snapshot_ ? snapshot_() : std::vector<JobMetrics>{};
   std::map<v1::JobState, int> by_state;
   for (const JobMetrics& j : jobs) {
     ++by_state[j.state];
@@ -148,6 +184,7 @@ void MetricsExporter::Refresh() {
     restarts_.Add(l);
     for (const RankMetrics& r : j.ranks) {
       prometheus::Labels rl{{"job", j.job}, {"rank", std::to_string(r.rank)}};
+      ranks_seen_[j.job].insert(r.rank);
       rank_lr_.Add(rl).Set(r.lr);
       rank_momentum_.Add(rl).Set(r.momentum);
       loss_.Add(rl).Set(r.loss);

@@ -15,9 +15,11 @@
 #include <prometheus/registry.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -63,6 +65,8 @@ class MetricsExporter {
   void ObserveStep(const std::string& job, double step_seconds, double allreduce_seconds);
   void CountRevision(const std::string& job);
   void CountWorkerRestart(const std::string& job);
+  // Removes every series labelled with the job (a deleted job).
+  void RemoveJob(const std::string& job);
   // `code` is a status code name ("OK", "INVALID_ARGUMENT", ...).
   void ObserveRpc(const std::string& method, const std::string& code, double seconds);
 
@@ -72,6 +76,8 @@ class MetricsExporter {
  private:
   class Collector;
   void Refresh();  // copies the snapshot into the gauges
+  template <typename T>
+  static void RemoveSeries(prometheus::Family<T>& family, const prometheus::Labels& labels);
 
   SnapshotFn snapshot_;
   std::mutex refresh_mu_;
@@ -79,6 +85,7 @@ class MetricsExporter {
   std::shared_ptr<Collector> collector_;
   std::unique_ptr<prometheus::Exposer> exposer_;
   int port_ = 0;
+  std::map<std::string, std::set<int>> ranks_seen_;  // job -> rank labels; GUARDED_BY(refresh_mu_)
 
   prometheus::Family<prometheus::Gauge>& lr_;
   prometheus::Family<prometheus::Gauge>& momentum_;

@@ -95,7 +95,16 @@ Status CheckRequest(const v1::LaunchJobRequest& req) {
 
 Status CheckRequest(const v1::GetJobRequest& req) { return Name("name", req.name()); }
 
-Status CheckRequest(const v1::ListJobsRequest&) { return Status::Ok(); }
+Status CheckRequest(const v1::ListJobsRequest& req) {
+  if (req.page_size() < 0 || req.page_size() > limits::kMaxListPageSize) {
+    return Status::InvalidArgument("page_size (" + std::to_string(req.page_size()) +
+                                   ") must be between 0 and " +
+                                   std::to_string(limits::kMaxListPageSize));
+  }
+  return Text("page_token", req.page_token(), 20);
+}
+
+Status CheckRequest(const v1::DeleteJobRequest& req) { return Name("name", req.name()); }
 
 Status CheckRequest(const v1::StopJobRequest& req) {
   CYCLR_RETURN_IF_ERROR(Name("name", req.name()));

@@ -11,7 +11,10 @@
 // The rules, by request:
 //   job / name        a job name ([a-z0-9][a-z0-9-]{0,62}); PreviewSchedule's job may be empty
 //   LaunchJob         spec required; its rules are NormalizeJobSpec's (job_spec_rules.h)
+//   ListJobs          page_size in [0, kMaxListPageSize]; page_token <= 20 bytes (the manager
+//                     refuses one it did not hand out)
 //   StopJob           reason <= kMaxTextBytes
+//   DeleteJob         name
 //   UpdateSchedule    effective_step in [0, kMaxStep]; revert_to in [1, kMaxRevisionsPerJob];
 //                     phase one of the enum; author, reason <= kMaxTextBytes
 //   PreviewSchedule   start_step in [0, kMaxStep]; steps in [1, kMaxPreviewSteps]
@@ -41,6 +44,7 @@ Status CheckRequest(const v1::LaunchJobRequest& req);
 Status CheckRequest(const v1::GetJobRequest& req);  // GetJob and WatchJob
 Status CheckRequest(const v1::ListJobsRequest& req);
 Status CheckRequest(const v1::StopJobRequest& req);
+Status CheckRequest(const v1::DeleteJobRequest& req);
 Status CheckRequest(const v1::GetTimelineRequest& req);  // GetTimeline and WatchTimeline
 Status CheckRequest(const v1::UpdateScheduleRequest& req);
 Status CheckRequest(const v1::PreviewScheduleRequest& req);

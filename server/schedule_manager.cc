@@ -171,6 +171,11 @@ void ScheduleManager::EndJob(const std::string& job) {
   Changed(job, &it->second);
 }
 
+void ScheduleManager::RemoveJob(const std::string& job) {
+  std::lock_guard<std::mutex> lock(mu_);
+  jobs_.erase(job);
+}
+
 void ScheduleManager::Changed(const std::string& job, Entry* e) {
   ++e->generation;
   feed_.Changed(job);

@@ -90,6 +90,9 @@ class ScheduleManager {
   void SetCurrentStep(const std::string& job, int64_t step);
   // Marks the job ended: no more updates, watchers finish.
   void EndJob(const std::string& job);
+  // Forgets the job's timeline (a deleted job; its stored rows are the JobManager's to delete).
+  // Watchers of an ended job have had their last message. A no-op for an unknown job.
+  void RemoveJob(const std::string& job);
 
  private:
   struct Entry {

@@ -60,8 +60,8 @@ class Stmt {
 class Transaction {
  public:
   explicit Transaction(sqlite3* db) : db_(db) {
-    begin_ = SqliteCheck(db, sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr),
-                         "BEGIN");
+    begin_ =
+        SqliteCheck(db, sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), "BEGIN");
   }
   ~Transaction() {
     if (!done_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
@@ -117,9 +117,9 @@ std::string Snapshot(const v1::Job& job) {
 
 StatusOr<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path) {
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     Status s = Status::Unavailable("cannot open state file " + path + ": " +
                                    (db ? sqlite3_errmsg(db) : "out of memory"));
@@ -149,7 +149,10 @@ Status StateStore::InsertRevision(const std::string& job, const Revision& rev) {
   st.BindText(1, job);
   st.Bind(2, rev.version);
   st.Bind(3, rev.effective_step);
-  if (rev.applied_step) st.Bind(4, *rev.applied_step); else st.BindNull(4);
+  if (rev.applied_step)
+    st.Bind(4, *rev.applied_step);
+  else
+    st.BindNull(4);
   st.Bind(5, ToProto(rev).SerializeAsString());
   return st.Step();
 }
@@ -296,6 +299,25 @@ StatusOr<std::vector<Revision>> StateStore::LoadRevisions(const std::string& job
     revs.push_back(std::move(*rev));
   }
   return revs;
+}
+
+Status StateStore::DeleteJob(const std::string& job) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction txn(db_);
+  CYCLR_RETURN_IF_ERROR(txn.begin());
+  for (const char* sql :
+       {"DELETE FROM worker_pids WHERE job = ?", "DELETE FROM revisions WHERE job = ?"}) {
+    Stmt st(db_, sql);
+    CYCLR_RETURN_IF_ERROR(st.prepared());
+    st.BindText(1, job);
+    CYCLR_RETURN_IF_ERROR(st.Step());
+  }
+  Stmt st(db_, "DELETE FROM jobs WHERE name = ?");
+  CYCLR_RETURN_IF_ERROR(st.prepared());
+  st.BindText(1, job);
+  CYCLR_RETURN_IF_ERROR(st.Step());
+  if (st.changes() == 0) return Status::NotFound("job \"" + job + "\" not found");
+  return txn.Commit();
 }
 
 Status StateStore::SaveWorkerPid(const std::string& job, int rank, int pid) {

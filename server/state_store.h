@@ -42,6 +42,10 @@ class StateStore {
   // Records revision `version`'s applied step. NOT_FOUND if there is no such revision.
   Status SetApplied(const std::string& job, int64_t version, int64_t step);
 
+  // Deletes the job, its revisions and worker pids in one transaction. NOT_FOUND for an unknown
+  // job.
+  Status DeleteJob(const std::string& job);
+
   // Records the pid of a job's rank (the latest registration), so that a restarted coordinator
   // can adopt the local workers that outlived the previous one.
   Status SaveWorkerPid(const std::string& job, int rank, int pid);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/limits.h"
+#include "server/manager_util.h"
 
 namespace cyclr {
 namespace {
@@ -21,9 +22,8 @@ int WorkerRegistry::AssignRank(const JobWorkers& j, int world_size) const {
   return -1;
 }
 
-StatusOr<Registration> WorkerRegistry::Register(const std::string& job, int rank,
-                                                int world_size, const std::string& host,
-                                                int pid) {
+StatusOr<Registration> WorkerRegistry::Register(const std::string& job, int rank, int world_size,
+                                                const std::string& host, int pid) {
   CYCLR_ASSIGN_OR_RETURN(v1::JobSpec spec, lookup_(job));
   if (world_size != spec.workers()) {
     return Status::InvalidArgument("world_size (" + std::to_string(world_size) +
@@ -115,9 +115,10 @@ StatusOr<std::vector<std::string>> WorkerRegistry::StoreGet(
                                        std::to_string(limits::kMaxStoreWaiters) + ") allows");
     }
     ++waiters_;
+    ++j.getters;
     const Clock::time_point deadline = Clock::now() + timeout;
     bool gave_up = false;
-    while (!shutdown_ && !missing().empty()) {
+    while (!shutdown_ && !j.removed && !missing().empty()) {
       if (cancelled && cancelled()) {
         gave_up = true;
         break;
@@ -127,6 +128,11 @@ StatusOr<std::vector<std::string>> WorkerRegistry::StoreGet(
       cv_.wait_until(lock, std::min(deadline, now + kStoreWaitSlice));
     }
     --waiters_;
+    --j.getters;
+    if (j.removed) {
+      if (j.getters == 0) jobs_.erase(job);
+      return UnknownJob(job);
+    }
     if (gave_up) return Status(StatusCode::kCancelled, "StoreGet cancelled by the caller");
   }
   std::vector<std::string> m = missing();
@@ -134,8 +140,8 @@ StatusOr<std::vector<std::string>> WorkerRegistry::StoreGet(
     if (shutdown_) return Status::Unavailable("coordinator is shutting down");
     std::string list;
     for (const auto& k : m) list += (list.empty() ? "" : ", ") + k;
-    return Status::DeadlineExceeded("store keys not set within " +
-                                    std::to_string(timeout.count()) + " ms: " + list);
+    return Status::DeadlineExceeded("store keys not set within " + std::to_string(timeout.count()) +
+                                    " ms: " + list);
   }
   // A key may be asked for many times: the reply, not only the store, is bounded.
   size_t reply = 0;
@@ -207,6 +213,15 @@ int64_t WorkerRegistry::Restarts(const std::string& job) const {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = jobs_.find(job);
   return it == jobs_.end() ? 0 : it->second.restarts;
+}
+
+void WorkerRegistry::RemoveJob(const std::string& job) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = jobs_.find(job);
+  if (it == jobs_.end()) return;
+  it->second.removed = true;  // a waiting StoreGet holds a reference: it erases the entry
+  if (it->second.getters == 0) jobs_.erase(it);
+  cv_.notify_all();
 }
 
 void WorkerRegistry::Shutdown() {

@@ -81,6 +81,10 @@ class WorkerRegistry {
   // Registrations of a rank that was already registered (worker restarts).
   int64_t Restarts(const std::string& job) const;
 
+  // Forgets the job's ranks, store values and restart count (a deleted job). StoreGet calls
+  // waiting on it fail with NOT_FOUND.
+  void RemoveJob(const std::string& job);
+
   // Wakes StoreGet waiters; they fail with UNAVAILABLE.
   void Shutdown();
 
@@ -99,6 +103,8 @@ class WorkerRegistry {
     int64_t restarts = 0;
     std::map<std::string, std::string> store;
     size_t store_bytes = 0;  // keys + values in `store`
+    int getters = 0;         // StoreGet calls holding a reference to this entry
+    bool removed = false;    // RemoveJob() ran; the last getter erases the entry
   };
   int AssignRank(const JobWorkers& j, int world_size) const;  // -1 if none is free
   // A new incarnation: drops the previous one's keys ("<job>/<n>/..."). REQUIRES mu_ held.

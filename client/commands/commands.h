@@ -21,19 +21,23 @@ namespace cyclr::client {
 struct CommandContext {
   std::ostream* out = nullptr;
   std::ostream* err = nullptr;
-  std::string coordinator;           // HOST:PORT (--coordinator, $CYCLR_COORDINATOR, default)
-  std::string user;                  // default author of schedule changes ($USER)
+  std::string coordinator;  // HOST:PORT (--coordinator, $CYCLR_COORDINATOR, default)
+  std::string user;         // default author of schedule changes ($USER)
   std::chrono::milliseconds rpc_deadline{5000};
   std::chrono::milliseconds follow_interval{250};  // --follow: at most one line per interval
-  std::function<Status()> action;    // set by the chosen subcommand
+  // --follow: how long the coordinator may stay unreachable before cyclrctl gives up.
+  std::chrono::milliseconds follow_gone_after{60000};
+  std::function<Status()> action;  // set by the chosen subcommand
 
-  CoordinatorClient Client() const { return CoordinatorClient(coordinator, rpc_deadline); }
+  CoordinatorClient Client() const {
+    return CoordinatorClient(coordinator, rpc_deadline, follow_gone_after);
+  }
 };
 
 // Adds `--output table|json` (default table) to a read command.
 void AddOutputOption(CLI::App* command, std::string* output);
 
-// jobs list | jobs get NAME | stop NAME
+// jobs list | jobs get NAME | jobs delete NAME | stop NAME
 void AddJobCommands(CLI::App* app, CommandContext* context);
 // launch ...
 void AddLaunchCommand(CLI::App* app, CommandContext* context);

@@ -1,7 +1,6 @@
-// jobs list, jobs get NAME, stop NAME.
-#include <memory>
-
+// jobs list, jobs get NAME, jobs delete NAME, stop NAME.
 #include <CLI/CLI.hpp>
+#include <memory>
 
 #include "client/commands/commands.h"
 
@@ -16,7 +15,7 @@ struct JobOptions {
 
 Status ListJobs(const CommandContext& ctx, const JobOptions& o) {
   CYCLR_ASSIGN_OR_RETURN(OutputFormat format, ParseOutputFormat(o.output));
-  CYCLR_ASSIGN_OR_RETURN(v1::ListJobsResponse jobs, ctx.Client().ListJobs());
+  CYCLR_ASSIGN_OR_RETURN(v1::ListJobsResponse jobs, ctx.Client().ListAllJobs());
   *ctx.out << FormatJobList(jobs, format);
   return Status::Ok();
 }
@@ -31,6 +30,12 @@ Status GetJob(const CommandContext& ctx, const JobOptions& o) {
 Status StopJob(const CommandContext& ctx, const JobOptions& o) {
   CYCLR_ASSIGN_OR_RETURN(v1::Job job, ctx.Client().StopJob(o.name, o.reason));
   *ctx.out << "job " << job.name() << " " << v1::JobState_Name(job.state()) << "\n";
+  return Status::Ok();
+}
+
+Status DeleteJob(const CommandContext& ctx, const JobOptions& o) {
+  CYCLR_RETURN_IF_ERROR(ctx.Client().DeleteJob(o.name));
+  *ctx.out << "job " << o.name << " deleted\n";
   return Status::Ok();
 }
 
@@ -60,6 +65,12 @@ void AddJobCommands(CLI::App* app, CommandContext* ctx) {
   get->add_option("NAME", get_opts->name, "job name")->required();
   AddOutputOption(get, &get_opts->output);
   Bind(get, ctx, get_opts, GetJob);
+
+  auto delete_opts = std::make_shared<JobOptions>();
+  CLI::App* del = jobs->add_subcommand(
+      "delete", "forget an ended job: its state, timeline and metrics (logs and checkpoints stay)");
+  del->add_option("NAME", delete_opts->name, "job name")->required();
+  Bind(del, ctx, delete_opts, DeleteJob);
 
   auto stop_opts = std::make_shared<JobOptions>();
   CLI::App* stop = app->add_subcommand("stop", "stop a job (its workers exit)");

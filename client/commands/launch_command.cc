@@ -1,7 +1,6 @@
 // launch: a job from flags and/or a job file, optionally followed to its end.
-#include <memory>
-
 #include <CLI/CLI.hpp>
+#include <memory>
 
 #include "client/commands/commands.h"
 #include "client/job_file.h"
@@ -53,9 +52,13 @@ struct LaunchOptions {
 
 Status Follow(const CommandContext& ctx, const std::string& name) {
   ProgressPrinter printer(*ctx.out, ctx.follow_interval);
-  CYCLR_ASSIGN_OR_RETURN(v1::Job last, ctx.Client().WatchJob(name, [&](const v1::Job& job) {
+  auto observe = [&](const v1::Job& job) {
     printer.Observe(job, std::chrono::steady_clock::now());
-  }));
+  };
+  auto reconnect = [&](const Status& why) {
+    *ctx.err << "cyclrctl: " << why.message() << "; reconnecting\n" << std::flush;
+  };
+  CYCLR_ASSIGN_OR_RETURN(v1::Job last, ctx.Client().WatchJob(name, observe, reconnect));
   printer.Finish(last);
   if (last.state() == v1::SUCCEEDED) return Status::Ok();
   return Status::Aborted("job " + name + " ended " + v1::JobState_Name(last.state()) +

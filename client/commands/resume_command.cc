@@ -7,10 +7,9 @@
 // resume from the newest checkpoint in checkpoint_dir by themselves, and adopt the applied steps
 // recorded in it, so the LR continues exactly where the checkpoint left it. Refused (one error,
 // nothing launched) for a job that is not FAILED/STOPPED or has no checkpoint_dir.
+#include <CLI/CLI.hpp>
 #include <memory>
 #include <set>
-
-#include <CLI/CLI.hpp>
 
 #include "client/commands/commands.h"
 #include "core/job_name.h"
@@ -39,7 +38,7 @@ Status CheckResumable(const v1::Job& job) {
 
 // NAME-r1, NAME-r2, ...: the first name no job has.
 StatusOr<std::string> FreeName(const CommandContext& ctx, const std::string& base) {
-  CYCLR_ASSIGN_OR_RETURN(v1::ListJobsResponse list, ctx.Client().ListJobs());
+  CYCLR_ASSIGN_OR_RETURN(v1::ListJobsResponse list, ctx.Client().ListAllJobs());
   std::set<std::string> taken;
   for (const v1::Job& j : list.jobs()) taken.insert(j.name());
   for (int n = 1;; ++n) {

@@ -32,7 +32,12 @@ class FakeLauncher : public Launcher {
     return Status::Ok();
   }
 
+  std::string LogTail(const std::string& job, int rank) const override {
+    return log_tail.empty() ? "" : job + "/" + std::to_string(rank) + ": " + log_tail;
+  }
+
   std::mutex mu;
+  std::string log_tail;  // what LogTail() reports, prefixed by "job/rank: "
   std::vector<std::string> launched, stopped;
   std::vector<std::tuple<std::string, int, int>> adopted;  // job, rank, pid
   std::set<int> running_pids;

@@ -14,6 +14,7 @@ using std::chrono::milliseconds;
 using testing::FakeLauncher;
 
 constexpr milliseconds kHeartbeat(1000);
+constexpr milliseconds kRegister(3000);
 
 class RestartPolicyTest : public ::testing::Test {
  protected:
@@ -28,6 +29,7 @@ class RestartPolicyTest : public ::testing::Test {
     JobManager::Options o;
     o.persist_interval = milliseconds(0);
     o.heartbeat_timeout = kHeartbeat;
+    o.register_timeout = kRegister;
     o.adoption_grace = adoption_grace;
     o.on_group_restart = [this](const std::string& job) { group_restarts_.push_back(job); };
     jobs_ = std::make_unique<JobManager>(store_.get(), schedules_.get(), o);
@@ -164,6 +166,7 @@ TEST_F(RestartPolicyTest, CleanExitBeforeFinishingIsAFailure) {
 TEST_F(RestartPolicyTest, SilentWorkerFailsItsGroup) {
   auto start = JobManager::Clock::now();
   ASSERT_TRUE(jobs_->Launch(Local("a", 1)).ok());
+  ASSERT_TRUE(jobs_->OnRegister("a", 0, 0, false).ok());
   ASSERT_TRUE(jobs_->Report(Report("a", 1, true)).ok());  // rank 1 is done: never silent
   jobs_->CheckHeartbeats(start + kHeartbeat / 2);
   EXPECT_TRUE(launcher_.stopped.empty());
@@ -174,6 +177,60 @@ TEST_F(RestartPolicyTest, SilentWorkerFailsItsGroup) {
   ASSERT_TRUE(jobs_->Launch(testing::ValidJobSpec("ext")).ok());
   jobs_->CheckHeartbeats(start + kHeartbeat * 10);
   EXPECT_EQ(Get("ext").state(), v1::PENDING);
+}
+
+// A cold start (LibTorch loading, a slow disk) may take far longer than a heartbeat: until a
+// rank registers, its group's start is measured against register_timeout, and the job says whom it
+// waits for. A rank that never registers fails the group with the end of its log.
+TEST_F(RestartPolicyTest, UnregisteredWorkerHasTheRegistrationTimeout) {
+  auto start = JobManager::Clock::now();
+  ASSERT_TRUE(jobs_->Launch(Local("a", 1)).ok());
+  v1::Job pending = Get("a");
+  EXPECT_EQ(pending.state(), v1::PENDING);
+  EXPECT_EQ(std::vector<int>(pending.waiting_ranks().begin(), pending.waiting_ranks().end()),
+            (std::vector<int>{0, 1}));
+  EXPECT_GT(pending.waiting_since_unix_ms(), 0);
+  jobs_->CheckHeartbeats(start + kHeartbeat * 2);  // past the heartbeat: not failed
+  EXPECT_TRUE(launcher_.stopped.empty());
+  ASSERT_TRUE(jobs_->OnRegister("a", 1, 0, false).ok());
+  EXPECT_EQ(Get("a").waiting_ranks_size(), 1);
+  EXPECT_EQ(Get("a").waiting_ranks(0), 0);
+  launcher_.log_tail = "loading libtorch | still loading";
+  // Rank 1 registered at ~start and stayed silent: the heartbeat fails first, naming rank 1.
+  jobs_->CheckHeartbeats(start + kHeartbeat * 2);
+  EXPECT_EQ(Get("a").reason(), "restart 1 of 1: worker rank 1 sent nothing for more than 1000 ms");
+  // The new group: rank 0 never registers.
+  jobs_->OnWorkerExit(Killed("a", 0));
+  jobs_->OnWorkerExit(Killed("a", 1));
+  ASSERT_EQ(launcher_.launched.size(), 2u);
+  EXPECT_EQ(Get("a").waiting_ranks_size(), 2);
+  ASSERT_TRUE(jobs_->OnRegister("a", 1, 0, false).ok());
+  ASSERT_TRUE(jobs_->Report(Report("a", 1, true)).ok());
+  auto restarted = JobManager::Clock::now();
+  jobs_->CheckHeartbeats(restarted + kRegister / 2);
+  EXPECT_EQ(Get("a").state(), v1::RUNNING);
+  jobs_->CheckHeartbeats(restarted + kRegister + kHeartbeat);
+  EXPECT_EQ(Get("a").state(), v1::FAILED);
+  EXPECT_EQ(Get("a").reason(),
+            "worker rank 0 did not register within 3000 ms of its start; its log ends: a/0: "
+            "loading libtorch | still loading (restarted 1 of 1 times)");
+  EXPECT_EQ(Get("a").waiting_ranks_size(), 0);  // ended: nobody is awaited
+}
+
+// The coordinator's own stall (SIGSTOP, swap) must not fail healthy workers: GrantGrace gives
+// every rank max(heartbeat, adoption grace) from the end of the stall.
+TEST_F(RestartPolicyTest, GraceAfterACoordinatorStall) {
+  Open(kHeartbeat * 5);
+  auto start = JobManager::Clock::now();
+  ASSERT_TRUE(jobs_->Launch(Local("a", 0)).ok());
+  for (int r = 0; r < 2; ++r) ASSERT_TRUE(jobs_->OnRegister("a", r, 0, false).ok());
+  auto resumed = start + kHeartbeat * 20;  // the checker ran again only now
+  jobs_->GrantGrace(resumed);
+  jobs_->CheckHeartbeats(resumed + kHeartbeat * 4);
+  EXPECT_EQ(Get("a").state(), v1::RUNNING);
+  jobs_->CheckHeartbeats(resumed + kHeartbeat * 6);
+  EXPECT_EQ(Get("a").state(), v1::FAILED);
+  EXPECT_EQ(Get("a").reason(), "worker rank 0 sent nothing for more than 1000 ms");
 }
 
 TEST_F(RestartPolicyTest, StopDuringARestartStartsNothing) {
