@@ -1,6 +1,8 @@
-// Reducer with 2-3 ranks as threads over Gloo on 127.0.0.1: each rank has its own model (same
-// weights after BroadcastParameters) and its own data; after backward + FinishBackward every
-// rank's gradients must equal the average of the per-rank gradients computed without a reducer.
+// Reducer with 2-4 ranks as threads over each CPU setup (tests/worker/comm/comm_setup.h: Gloo on
+// 127.0.0.1, shared memory, shared memory + Gloo across two pretend hosts): each rank has its own
+// model (same weights after BroadcastParameters) and its own data; after backward +
+// FinishBackward every rank's gradients must equal the average of the per-rank gradients
+// computed without a reducer.
 #include <memory>
 #include <tuple>
 #include <vector>
@@ -8,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "tests/worker/comm/comm_setup.h"
 #include "tests/worker/comm/spawn.h"
 #include "worker/comm/communicator_factory.h"
 #include "worker/comm/in_memory_store.h"
@@ -67,14 +70,16 @@ std::vector<torch::Tensor> ReferenceGrads(Net& net, int world, int step,
   return grads;
 }
 
-class ReducerTest : public ::testing::TestWithParam<std::tuple<int, size_t>> {
+// (setup, world size, first bucket cap)
+class ReducerTest : public ::testing::TestWithParam<std::tuple<std::string, int, size_t>> {
  protected:
   void SetUp() override { torch::set_num_threads(1); }
-  int world() const { return std::get<0>(GetParam()); }
+  const std::string& setup() const { return std::get<0>(GetParam()); }
+  int world() const { return std::get<1>(GetParam()); }
   ReducerOptions Options() const {
     ReducerOptions o;
-    o.first_bucket_cap_bytes = std::get<1>(GetParam());
-    o.bucket_cap_bytes = 2 * std::get<1>(GetParam());
+    o.first_bucket_cap_bytes = std::get<2>(GetParam());
+    o.bucket_cap_bytes = 2 * std::get<2>(GetParam());
     o.timeout = milliseconds(20000);
     return o;
   }
@@ -85,8 +90,10 @@ class ReducerTest : public ::testing::TestWithParam<std::tuple<int, size_t>> {
       CommunicatorOptions co;
       co.rank = rank;
       co.world_size = world();
+      testing::ApplyCommSetup(setup(), rank, &co);
       auto comm = MakeCommunicator(co, store);
       ASSERT_TRUE(comm.ok()) << comm.status().ToString();
+      ASSERT_EQ((*comm)->backend(), setup());
       Net net;  // different random init on every rank
       auto reducer = Reducer::ForModule(*net, comm->get(), Options());
       ASSERT_TRUE(reducer.ok()) << reducer.status().ToString();
@@ -156,11 +163,17 @@ TEST_P(ReducerTest, ParameterUnusedOnEveryRankDoesNotHangAndGetsZeroGrad) {
   });
 }
 
-INSTANTIATE_TEST_SUITE_P(WorldAndBucketCap, ReducerTest,
-                         ::testing::Combine(::testing::Values(2, 3),
-                                            // one param per bucket, a few buckets, one bucket
-                                            ::testing::Values(size_t{1}, size_t{300},
-                                                              size_t{1} << 30)));
+// Bucket caps: one param per bucket, a few buckets, one bucket.
+const auto kBucketCaps = ::testing::Values(size_t{1}, size_t{300}, size_t{1} << 30);
+INSTANTIATE_TEST_SUITE_P(Gloo, ReducerTest,
+                         ::testing::Combine(::testing::Values("gloo"), ::testing::Values(2, 3),
+                                            kBucketCaps));
+INSTANTIATE_TEST_SUITE_P(Shm, ReducerTest,
+                         ::testing::Combine(::testing::Values("shm"), ::testing::Values(2, 3),
+                                            kBucketCaps));
+INSTANTIATE_TEST_SUITE_P(ShmGloo, ReducerTest,
+                         ::testing::Combine(::testing::Values("shm+gloo"), ::testing::Values(3, 4),
+                                            kBucketCaps));
 
 }  // namespace
 }  // namespace cyclr
