@@ -159,6 +159,11 @@ CommunicatorOptions CommOptions(const v1::JobSpec& spec, int rank, int world) {
   // engine set CYCLR_GLOO_IFNAME (an interface) or CYCLR_GLOO_HOSTNAME (deploy/slurm does).
   if (const char* iface = std::getenv("CYCLR_GLOO_IFNAME"); iface && *iface) copts.iface = iface;
   if (const char* host = std::getenv("CYCLR_GLOO_HOSTNAME"); host && *host) copts.hostname = host;
+  // Ranks that share a host use shared memory (found at rendezvous); CYCLR_SHM=0 forces plain
+  // Gloo over TCP, for A/B measurements (docs/performance.md).
+  if (const char* shm = std::getenv("CYCLR_SHM"); shm && std::string(shm) == "0") {
+    copts.shm = ShmMode::kOff;
+  }
   return copts;
 }
 
