@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "worker/comm/communicator_factory.h"
@@ -25,10 +26,10 @@ struct RankPair {
   std::unique_ptr<Communicator> comm[2];
 };
 
-// One pair of communicators per mode, made on first use and kept for the whole run.
-RankPair& PairFor(ShmMode mode) {
-  static std::map<ShmMode, RankPair> pairs;
-  RankPair& pair = pairs[mode];
+// One pair of communicators per (mode, workspace), made on first use and kept for the run.
+RankPair& PairFor(ShmMode mode, size_t workspace) {
+  static std::map<std::pair<ShmMode, size_t>, RankPair> pairs;
+  RankPair& pair = pairs[{mode, workspace}];
   if (pair.comm[0] != nullptr) return pair;
   auto store = std::make_shared<InMemoryStore>();
   std::thread ranks[2];
@@ -38,6 +39,7 @@ RankPair& PairFor(ShmMode mode) {
       o.rank = r;
       o.world_size = 2;
       o.shm = mode;
+      if (workspace != 0) o.shm_workspace_bytes = workspace;
       auto made = MakeCommunicator(o, store);
       CYCLR_CHECK_MSG(made.ok(), made.status().ToString());
       pair.comm[r] = std::move(made).value();
@@ -53,8 +55,9 @@ void AllReduceOrDie(Communicator& comm, std::vector<float>& buf) {
   CYCLR_CHECK_MSG(s.ok(), s.ToString());
 }
 
-void BM_AllReduce(benchmark::State& state, ShmMode mode) {
-  RankPair& pair = PairFor(mode);
+// `workspace`: shm_workspace_bytes (0: the default).
+void BM_AllReduce(benchmark::State& state, ShmMode mode, size_t workspace) {
+  RankPair& pair = PairFor(mode, workspace);
   const size_t count = static_cast<size_t>(state.range(0)) / sizeof(float);
   std::vector<float> mine(count, 1.0f), peers(count, 2.0f);
   const int64_t iterations = static_cast<int64_t>(state.max_iterations);
@@ -84,8 +87,17 @@ void Sizes(benchmark::internal::Benchmark* b) {
   }
 }
 
-BENCHMARK_CAPTURE(BM_AllReduce, gloo, ShmMode::kOff)->Apply(Sizes)->UseRealTime();
-BENCHMARK_CAPTURE(BM_AllReduce, shm, ShmMode::kAuto)->Apply(Sizes)->UseRealTime();
+BENCHMARK_CAPTURE(BM_AllReduce, gloo, ShmMode::kOff, 0)->Apply(Sizes)->UseRealTime();
+BENCHMARK_CAPTURE(BM_AllReduce, shm, ShmMode::kAuto, 0)->Apply(Sizes)->UseRealTime();
+// Workspace (chunk) size against the default 4 MiB, for large buffers.
+BENCHMARK_CAPTURE(BM_AllReduce, shm_ws256k, ShmMode::kAuto, 256 << 10)
+    ->Arg(4 << 20)
+    ->Arg(32 << 20)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_AllReduce, shm_ws1m, ShmMode::kAuto, 1 << 20)
+    ->Arg(4 << 20)
+    ->Arg(32 << 20)
+    ->UseRealTime();
 BENCHMARK(BM_Memcpy)->Apply(Sizes);
 
 }  // namespace
