@@ -7,6 +7,7 @@
 
 #include "core/job_name.h"
 #include "core/limits.h"
+#include "core/utf8.h"
 
 namespace cyclr::client {
 namespace {
@@ -57,9 +58,15 @@ Status CheckJobString(const std::string& field, const std::string& value) {
   if (field == "name") return CheckJobName(value, "name");
   const bool path = field == "data_dir" || field == "checkpoint_dir" || field == "resume_from";
   const size_t max = path ? limits::kMaxPathBytes : limits::kMaxTextBytes;
-  if (value.size() <= max) return Status::Ok();
-  return Status::InvalidArgument(field + " (" + limits::Echo(value) + ") must be at most " +
-                                 std::to_string(max) + " bytes");
+  if (value.size() > max) {
+    return Status::InvalidArgument(field + " (" + limits::Echo(value) + ") must be at most " +
+                                   std::to_string(max) + " bytes");
+  }
+  if (!IsUtf8(value)) {
+    return Status::InvalidArgument(field + " (" + std::to_string(value.size()) +
+                                   " bytes) must be valid UTF-8");
+  }
+  return Status::Ok();
 }
 
 }  // namespace cyclr::client

@@ -16,7 +16,7 @@
 //   divergence_factor 0 or > 1; rollback_lr_factor 0 or in (0, 1)
 //   data_dir, checkpoint_dir, resume_from   at most limits::kMaxPathBytes
 //   other text fields (model, dataset, ...) at most limits::kMaxTextBytes (their values are the
-//   coordinator's to check)
+//   coordinator's to check); every text field valid UTF-8 (a proto3 string)
 #pragma once
 
 #include <cstdint>

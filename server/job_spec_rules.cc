@@ -126,6 +126,9 @@ bool IsValidJobName(const std::string& name) {
 }
 
 Status NormalizeJobSpec(v1::JobSpec* s) {
+  // Fields this coordinator does not know (a newer or hostile client's) would be stored and sent
+  // back with every GetJob and ListJobs, unbounded by any rule below.
+  s->DiscardUnknownFields();
   FillDefaults(s);
   if (!IsValidJobName(s->name())) {
     return Status::InvalidArgument("name (" + limits::Echo(s->name()) +

@@ -35,8 +35,8 @@ inline constexpr const char* kDefaultDataDir = "/usr/share/datasets/fashion-mnis
 inline constexpr double kDefaultMomentum = 0.9;
 inline constexpr double kDefaultBucketMb = 25.0;
 
-// Fills defaults in `spec`, then validates it. On error `spec` may hold defaults but nothing
-// else has changed.
+// Drops unknown fields and fills defaults in `spec`, then validates it. On error `spec` may hold
+// defaults (and have lost unknown fields) but nothing else has changed.
 Status NormalizeJobSpec(v1::JobSpec* spec);
 
 // True for [a-z0-9][a-z0-9-]{0,62}.

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/limits.h"
+#include "core/utf8.h"
 #include "proto/proto_convert.h"
 #include "server/job_spec_rules.h"
 
@@ -26,26 +27,6 @@ Status Text(const std::string& field, const std::string& value, size_t max) {
   if (value.size() <= max) return Status::Ok();
   return Status::InvalidArgument(field + " (" + limits::Echo(value) + ") must be at most " +
                                  std::to_string(max) + " bytes");
-}
-
-// Whether `s` is well-formed UTF-8 (SQLite's TEXT columns hold any bytes; proto3 strings must be
-// UTF-8 or the client cannot parse the reply). Overlong forms and surrogates are not refused:
-// protobuf's own check is what matters, and it accepts what this accepts minus those rare cases.
-bool IsUtf8(const std::string& s) {
-  for (size_t i = 0; i < s.size();) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t len = c < 0x80           ? 1
-                 : (c >> 5) == 0x6  ? 2
-                 : (c >> 4) == 0xE  ? 3
-                 : (c >> 3) == 0x1E ? 4
-                                    : 0;
-    if (len == 0 || i + len > s.size()) return false;
-    for (size_t k = 1; k < len; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    }
-    i += len;
-  }
-  return true;
 }
 
 bool IsJobState(int64_t state) {
@@ -91,8 +72,9 @@ StatusOr<v1::Job> DecodeJobRow(const JobRow& row) {
   }
   CYCLR_RETURN_IF_ERROR(Range("global_step", row.global_step, 0, limits::kMaxStep));
   CYCLR_RETURN_IF_ERROR(Range("total_steps", row.total_steps, 0, limits::kMaxStep));
-  CYCLR_RETURN_IF_ERROR(Text("reason", row.reason, limits::kMaxReasonBytes));
+  // UTF-8 first: the length error echoes the value, and a quarantined job serves that message.
   if (!IsUtf8(row.reason)) return Status::InvalidArgument("reason is not valid UTF-8");
+  CYCLR_RETURN_IF_ERROR(Text("reason", row.reason, limits::kMaxReasonBytes));
   v1::Job job;
   if (!job.ParseFromString(row.snapshot)) {
     return Status::InvalidArgument("snapshot is not a serialized cyclr.v1.Job");
@@ -102,6 +84,8 @@ StatusOr<v1::Job> DecodeJobRow(const JobRow& row) {
     return Status::InvalidArgument("spec is not a serialized cyclr.v1.JobSpec");
   }
   CYCLR_RETURN_IF_ERROR(CheckSpec(row, job.spec()));
+  // Bytes no rule checked (fields of a newer version, or damage) are not served.
+  job.DiscardUnknownFields();
   job.clear_ranks();
   job.set_name(row.name);
   job.set_state(static_cast<v1::JobState>(row.state));

@@ -47,7 +47,7 @@ struct RevisionRow {
   std::string revision;  // a serialized v1::Revision
 };
 
-// The job of a row (without ranks), or why the row is bad.
+// The job of a row (without ranks or unknown fields), or why the row is bad.
 StatusOr<v1::Job> DecodeJobRow(const JobRow& row);
 // The revision of a row, applied step included, or why it is bad.
 StatusOr<Revision> DecodeRevisionRow(const RevisionRow& row);

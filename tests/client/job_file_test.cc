@@ -239,6 +239,28 @@ TEST(JobFileTest, FieldsAreRangeChecked) {
   EXPECT_TRUE(edge.ok()) << edge.status().message();
 }
 
+// Found by tests/fuzz/job_file_fuzzer: a path or text that is not UTF-8 made a JobSpec the
+// coordinator could not parse (proto3 strings must be UTF-8); it is refused here, naming the field.
+TEST(JobFileTest, TextMustBeUtf8) {
+  for (const std::string& bad : {std::string("/tmp/\xff"), std::string("a\xc3"),
+                                 std::string("\xc0\xaf"), std::string("\xed\xa0\x80")}) {
+    auto spec = BuildJobSpec({{"name", "a"}, {"checkpoint_dir", bad}}, ScheduleSpec{});
+    ASSERT_FALSE(spec.ok()) << bad;
+    EXPECT_EQ(spec.status().message(),
+              "checkpoint_dir (" + std::to_string(bad.size()) + " bytes) must be valid UTF-8");
+  }
+  TempDir dir;
+  // yaml-cpp passes raw bytes through (this is the fuzzer's input, cut down).
+  auto file = LoadJobFile(dir.Write("j.yaml", "name: r\nresume_from: /tmp/ckpt-00000\xb0.pt\n"));
+  ASSERT_TRUE(file.ok()) << file.status().message();
+  auto spec = BuildJobSpec(file->job, ScheduleSpec{});
+  ASSERT_FALSE(spec.ok());
+  EXPECT_EQ(spec.status().message(), "resume_from (19 bytes) must be valid UTF-8");
+  auto good = BuildJobSpec({{"name", "a"}, {"data_dir", "/données/\u00e9t\u00e9 \U0001F600"}},
+                           ScheduleSpec{});
+  EXPECT_TRUE(good.ok()) << good.status().message();
+}
+
 TEST(JobFileTest, HugeFileIsRefusedUnread) {
   TempDir dir;
   const std::string path = dir.Write("big.yaml", "name: a\n# " + std::string(2 << 20, 'x') + "\n");

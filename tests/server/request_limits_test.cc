@@ -3,6 +3,7 @@
 // echoed cut.
 #include "server/request_limits.h"
 
+#include <google/protobuf/unknown_field_set.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -10,9 +11,19 @@
 #include <limits>
 
 #include "core/limits.h"
+#include "server/job_spec_rules.h"
+#include "tests/server/test_util.h"
 
 namespace cyclr {
 namespace {
+
+// Proto3 messages keep unknown fields but have no accessor for them: through reflection.
+google::protobuf::UnknownFieldSet* Unknown(google::protobuf::Message* m) {
+  return m->GetReflection()->MutableUnknownFields(m);
+}
+bool NoUnknown(const google::protobuf::Message& m) {
+  return m.GetReflection()->GetUnknownFields(m).empty();
+}
 
 constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
@@ -164,6 +175,28 @@ TEST(RequestLimitsTest, JobRequests) {
   ExpectRefused(CheckRequest(s), "reason (");
   s.set_reason(std::string(limits::kMaxTextBytes, 's'));
   EXPECT_TRUE(CheckRequest(s).ok());
+}
+
+// Found by tests/fuzz/request_fuzzer: a LaunchJob spec with fields this coordinator does not
+// know passed NormalizeJobSpec with them, so they were stored and served back with every
+// GetJob/ListJobs (megabytes of them past every size rule). They are dropped.
+TEST(RequestLimitsTest, LaunchDropsUnknownFields) {
+  v1::LaunchJobRequest l;
+  *l.mutable_spec() = testing::ValidJobSpec("a");
+  // JobSpec field 999 (a length-delimited blob of 64 KiB) inside field 1 (spec).
+  v1::JobSpec extra;
+  Unknown(&extra)->AddLengthDelimited(999, std::string(64 << 10, 'x'));
+  Unknown(extra.mutable_schedule())->AddVarint(998, 7);
+  v1::LaunchJobRequest with_extra;
+  *with_extra.mutable_spec() = extra;
+  ASSERT_TRUE(l.MergeFromString(with_extra.SerializeAsString()));
+  ASSERT_GT(l.spec().ByteSizeLong(), size_t{64 << 10});
+  ASSERT_TRUE(CheckRequest(l).ok());
+  v1::JobSpec spec = l.spec();
+  ASSERT_TRUE(NormalizeJobSpec(&spec).ok());
+  EXPECT_TRUE(NoUnknown(spec));
+  EXPECT_TRUE(NoUnknown(spec.schedule()));
+  EXPECT_LT(spec.ByteSizeLong(), 1024u);
 }
 
 TEST(RequestLimitsTest, WorkerRequests) {

@@ -2,6 +2,7 @@
 // one naming the column.
 #include "server/state_rows.h"
 
+#include <google/protobuf/unknown_field_set.h>
 #include <gtest/gtest.h>
 
 #include <limits>
@@ -12,6 +13,14 @@
 
 namespace cyclr {
 namespace {
+
+// Proto3 messages keep unknown fields but have no accessor for them: through reflection.
+google::protobuf::UnknownFieldSet* Unknown(google::protobuf::Message* m) {
+  return m->GetReflection()->MutableUnknownFields(m);
+}
+bool NoUnknown(const google::protobuf::Message& m) {
+  return m.GetReflection()->GetUnknownFields(m).empty();
+}
 
 JobRow GoodRow() {
   JobRow row;
@@ -53,6 +62,46 @@ TEST(StateRowsTest, AGoodJobRowDecodes) {
   EXPECT_EQ(job->state(), v1::RUNNING);
   EXPECT_EQ(job->global_step(), 10);
   EXPECT_EQ(job->epoch(), 1);
+}
+
+// Found by tests/fuzz/state_rows_fuzzer: unknown fields in the snapshot or spec blob (a newer
+// version's, or damage) were kept and served with the job, unchecked by any rule.
+TEST(StateRowsTest, UnknownFieldsAreNotServed) {
+  JobRow row = GoodRow();
+  v1::Job snap;
+  ASSERT_TRUE(snap.ParseFromString(row.snapshot));
+  Unknown(&snap)->AddLengthDelimited(999, std::string(1 << 20, 'x'));
+  row.snapshot = snap.SerializeAsString();
+  v1::JobSpec spec;
+  ASSERT_TRUE(spec.ParseFromString(row.spec));
+  Unknown(&spec)->AddVarint(998, 1);
+  row.spec = spec.SerializeAsString();
+  StatusOr<v1::Job> job = DecodeJobRow(row);
+  ASSERT_TRUE(job.ok()) << job.status().message();
+  EXPECT_TRUE(NoUnknown(*job));
+  EXPECT_TRUE(NoUnknown(job->spec()));
+  EXPECT_LT(job->ByteSizeLong(), 2048u);
+}
+
+// Found by tests/fuzz/state_rows_fuzzer: a stored reason with a surrogate, an overlong form or a
+// code point past U+10FFFF passed the UTF-8 check but not protobuf's, so the served job could not
+// be parsed by any client; and a reason too long *and* not UTF-8 put its bytes into the
+// quarantine reason. Both are refused, and what recovery serves instead parses.
+TEST(StateRowsTest, ReasonMustBeUtf8AsProtobufReadsIt) {
+  for (const std::string& bad : {std::string("\xed\xa0\x80"), std::string("\xc0\xaf"),
+                                 std::string("\xf4\x90\x80\x80"), std::string(6000, '\xff')}) {
+    JobRow row = GoodRow();
+    row.reason = bad;
+    StatusOr<v1::Job> job = DecodeJobRow(row);
+    ASSERT_FALSE(job.ok()) << bad.size();
+    EXPECT_EQ(job.status().message(), "reason is not valid UTF-8");
+    v1::Job served = QuarantinedJob(row, job.status().message());
+    v1::Job parsed;
+    EXPECT_TRUE(parsed.ParseFromString(served.SerializeAsString()));
+  }
+  JobRow row = GoodRow();
+  row.reason = "r\u00e9sum\u00e9 \U0001F600";
+  EXPECT_TRUE(DecodeJobRow(row).ok());
 }
 
 TEST(StateRowsTest, EveryJobColumnIsRangeChecked) {
