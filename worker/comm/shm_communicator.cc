@@ -114,11 +114,20 @@ Status ShmCommunicator::AllReduceChunk(char* data, size_t count, DataType type, 
   const uint64_t step = ++step_;
   const int me = group_->rank();
   const size_t bytes = count * DataTypeSize(type);
+  const bool small = bytes <= options_.shm_small_bytes;
   CYCLR_RETURN_IF_ERROR(group_->WaitForAll(ShmFlag::kDone, step - 1, deadline));
-  std::memcpy(group_->buffer(me), data, bytes);
+  if (small) {
+    std::memcpy(group_->buffer(me), data, bytes);
+  } else {  // only this rank reads its own slice: it stays out of the workspace
+    const size_t elem = DataTypeSize(type);
+    const size_t lo = SliceBegin(count, me, group_->size()) * elem;
+    const size_t hi = SliceBegin(count, me + 1, group_->size()) * elem;
+    std::memcpy(group_->buffer(me), data, lo);
+    std::memcpy(group_->buffer(me) + hi, data + hi, bytes - hi);
+  }
   group_->Post(ShmFlag::kCopied, step);
   CYCLR_RETURN_IF_ERROR(group_->WaitForAll(ShmFlag::kCopied, step, deadline));
-  if (bytes <= options_.shm_small_bytes) {
+  if (small) {
     std::vector<const char*> srcs;
     for (int r = 0; r < group_->size(); ++r) srcs.push_back(group_->buffer(r));
     ReduceInOrder(data, srcs.data(), group_->size(), count, type, op);
@@ -137,9 +146,10 @@ Status ShmCommunicator::ReduceScatterGather(char* data, size_t count, DataType t
   const size_t lo = SliceBegin(count, me, size) * elem;
   const size_t hi = SliceBegin(count, me + 1, size) * elem;
   std::vector<const char*> srcs;
-  for (int r = 0; r < size; ++r) srcs.push_back(group_->buffer(r) + lo);
-  ReduceInOrder(data + lo, srcs.data(), size, (hi - lo) / elem, type, op);
-  std::memcpy(group_->buffer(me) + lo, data + lo, hi - lo);  // only this rank reads slice `me`
+  for (int r = 0; r < size; ++r) srcs.push_back(r == me ? data + lo : group_->buffer(r) + lo);
+  // Into the workspace (its slice `me` held nothing yet), then back into the output.
+  ReduceInOrder(group_->buffer(me) + lo, srcs.data(), size, (hi - lo) / elem, type, op);
+  std::memcpy(data + lo, group_->buffer(me) + lo, hi - lo);
   group_->Post(ShmFlag::kReduced, step);
   for (int p = 0; p < size; ++p) {
     if (p == me) continue;

@@ -7,9 +7,10 @@
 //      copy my input into my workspace, post 'copied';
 //   2. wait for every peer's 'copied'; then
 //      - small chunk (<= options.shm_small_bytes): every rank reduces the whole chunk itself;
-//      - otherwise reduce-scatter + all-gather: rank r reduces slice r from every workspace into
-//        its output, copies it back into its workspace's slice r, posts 'reduced'; then copies
-//        each peer's reduced slice once that peer posted 'reduced';
+//      - otherwise reduce-scatter + all-gather: rank r (which skipped copying its own slice r in
+//        step 1) reduces slice r of every input (its own from its buffer) into its workspace,
+//        copies that into its output, posts 'reduced'; then copies each peer's reduced slice
+//        once that peer posted 'reduced';
 //   3. post 'done'.
 // Every element is reduced in rank order 0, 1, ..., n-1 (ReduceInOrder), by whichever rank does
 // it, so all ranks end with the same bits.
