@@ -30,8 +30,12 @@ Status ValidateCommunicatorOptions(const CommunicatorOptions& o) {
     return Status::InvalidArgument("shm_workspace_bytes (" + std::to_string(o.shm_workspace_bytes) +
                                    ") must be >= 4096 and a multiple of 64");
   }
-  if (o.shm_spin_iterations < 0 || o.shm_yield_for.count() < 0 || o.shm_sleep.count() < 0) {
-    return Status::InvalidArgument("shm_spin_iterations, shm_yield_for and shm_sleep must be >= 0");
+  if (o.shm_spin_iterations < 0 || o.shm_yield_for.count() < 0) {
+    return Status::InvalidArgument("shm_spin_iterations and shm_yield_for must be >= 0");
+  }
+  if (o.shm_check_every.count() <= 0) {
+    return Status::InvalidArgument("shm_check_every (" + std::to_string(o.shm_check_every.count()) +
+                                   " ms) must be > 0");
   }
   return Status::Ok();
 }

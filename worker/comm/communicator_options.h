@@ -38,11 +38,11 @@ struct CommunicatorOptions {
   size_t shm_workspace_bytes = size_t{4} << 20;
   // Chunks up to this size skip reduce-scatter: every rank reduces the whole chunk itself.
   size_t shm_small_bytes = size_t{32} << 10;
-  // Waiting for a peer: spin this many polls, then yield for `shm_yield_for`, then poll every
-  // `shm_sleep` until op_timeout.
-  int shm_spin_iterations = 2000;
-  std::chrono::microseconds shm_yield_for{1000};
-  std::chrono::microseconds shm_sleep{50};
+  // Waiting for a peer: spin this many polls, then yield for `shm_yield_for`, then sleep on a
+  // futex the peer wakes, looking every `shm_check_every` whether its process is still there.
+  int shm_spin_iterations = 500;
+  std::chrono::microseconds shm_yield_for{50};
+  std::chrono::milliseconds shm_check_every{10};
 
   // NCCL: the CUDA device to use; -1 picks rank % device count.
   int cuda_device = -1;

@@ -1,9 +1,14 @@
 #include "worker/comm/shm_group.h"
 
+#include <linux/futex.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <climits>
+#include <ctime>
 #include <fstream>
 #include <new>
 #include <random>
@@ -30,9 +35,13 @@ struct ShmHeader {
   uint64_t start_time = 0;  // /proc/<pid>/stat field 22: tells a reused pid apart
   PaddedFlag flags[3];      // indexed by ShmFlag
   PaddedFlag aborted;
+  // Futex word, bumped after every change above; peers blocked on it are counted in `sleepers`.
+  alignas(64) std::atomic<uint32_t> wake_seq{0};
+  std::atomic<uint32_t> sleepers{0};
 };
 static_assert(sizeof(ShmHeader) <= kHeaderBytes, "header must fit before the workspace");
 static_assert(std::atomic<uint64_t>::is_always_lock_free, "flags are shared between processes");
+static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t), "a futex word is 32 bits");
 
 namespace {
 
@@ -68,6 +77,25 @@ bool ReadProcStat(int64_t pid, char* state, uint64_t* start_time) {
   return static_cast<bool>(rest >> *start_time);  // field 22
 }
 
+// Sleeps while *word == expected, at most `timeout` (shared futex: works across processes and
+// across several mappings of one page). Spurious wake-ups are fine: callers re-check.
+void FutexWait(std::atomic<uint32_t>* word, uint32_t expected, std::chrono::nanoseconds timeout) {
+  struct timespec ts;
+  ts.tv_sec = static_cast<time_t>(timeout.count() / 1000000000);
+  ts.tv_nsec = static_cast<long>(timeout.count() % 1000000000);
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAIT, expected, &ts, nullptr, 0);
+}
+
+void FutexWakeAll(std::atomic<uint32_t>* word) {
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
+}
+
+// Bumps h's futex word and wakes its sleepers, after a flag of h changed.
+void Wake(ShmHeader* h) {
+  h->wake_seq.fetch_add(1, std::memory_order_seq_cst);
+  if (h->sleepers.load(std::memory_order_seq_cst) != 0) FutexWakeAll(&h->wake_seq);
+}
+
 std::string RandomNonce() {
   std::random_device rd;
   const uint64_t n =
@@ -100,7 +128,7 @@ ShmGroup::ShmGroup(int rank, size_t capacity, const CommunicatorOptions& options
       capacity_(capacity),
       spin_iterations_(options.shm_spin_iterations),
       yield_for_(options.shm_yield_for),
-      sleep_(options.shm_sleep),
+      check_every_(options.shm_check_every),
       segments_(options.world_size) {}
 
 ShmGroup::~ShmGroup() = default;  // segments unmap; the own one unlinks its name if still there
@@ -166,10 +194,16 @@ ShmHeader* ShmGroup::header(int rank) const {
 char* ShmGroup::buffer(int rank) const { return segments_[rank]->data() + kHeaderBytes; }
 
 void ShmGroup::Post(ShmFlag flag, uint64_t step) {
-  header(rank_)->flags[static_cast<int>(flag)].value.store(step, std::memory_order_release);
+  ShmHeader* h = header(rank_);
+  h->flags[static_cast<int>(flag)].value.store(step, std::memory_order_seq_cst);
+  Wake(h);
 }
 
-void ShmGroup::Abort() { header(rank_)->aborted.value.store(1, std::memory_order_release); }
+void ShmGroup::Abort() {
+  ShmHeader* h = header(rank_);
+  h->aborted.value.store(1, std::memory_order_seq_cst);
+  Wake(h);
+}
 
 Status ShmGroup::PeerGone(int peer, ShmFlag flag, uint64_t step) const {
   const ShmHeader* h = header(peer);
@@ -200,32 +234,46 @@ Status ShmGroup::WaitFor(int peer, ShmFlag flag, uint64_t step, const ShmDeadlin
     __builtin_ia32_pause();
 #endif
   }
-  using Clock = std::chrono::steady_clock;
-  const Clock::time_point start = Clock::now();
-  constexpr auto kCheckEvery = std::chrono::milliseconds(10);  // reading /proc costs ~10 us
-  Clock::time_point next_check = start + kCheckEvery;
-  const std::atomic<uint64_t>& aborted = header(peer)->aborted.value;
-  for (;;) {
+  const auto start = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - start < yield_for_) {
     if (f.load(std::memory_order_acquire) >= step) return Status::Ok();
+    std::this_thread::yield();
+  }
+  return Block(peer, flag, step, d);
+}
+
+Status ShmGroup::Block(int peer, ShmFlag flag, uint64_t step, const ShmDeadline& d) const {
+  using Clock = std::chrono::steady_clock;
+  ShmHeader* h = header(peer);
+  const std::atomic<uint64_t>& f = h->flags[static_cast<int>(flag)].value;
+  h->sleepers.fetch_add(1, std::memory_order_seq_cst);
+  Clock::time_point next_check = Clock::now() + check_every_;
+  Status result;
+  for (;;) {
+    // Read the futex word before the flag: a Post after this read changes the word, so
+    // FutexWait returns at once instead of missing it (both sides use seq_cst).
+    const uint32_t seen = h->wake_seq.load(std::memory_order_seq_cst);
+    if (f.load(std::memory_order_seq_cst) >= step) break;
     const Clock::time_point now = Clock::now();
-    if (now >= next_check || aborted.load(std::memory_order_acquire) != 0) {
-      Status gone = PeerGone(peer, flag, step);
-      // A peer that posted and then left (closed, exited) did its part.
-      if (!gone.ok()) return f.load(std::memory_order_acquire) >= step ? Status::Ok() : gone;
-      next_check = now + kCheckEvery;
-    }
     if (now >= d.at) {
-      return Status::DeadlineExceeded(
+      result = Status::DeadlineExceeded(
           "peer rank " + std::to_string(peer) + " did not post '" + FlagName(flag) + "' of step " +
           std::to_string(step) + " within the op timeout (" + std::to_string(d.budget.count()) +
           " ms): it stopped taking part in collectives, or is stuck");
+      break;
     }
-    if (now - start < yield_for_) {
-      std::this_thread::yield();
-    } else {
-      std::this_thread::sleep_for(sleep_);
+    if (now >= next_check || h->aborted.value.load(std::memory_order_seq_cst) != 0) {
+      Status gone = PeerGone(peer, flag, step);  // reads /proc: ~10 us, hence not every time
+      if (!gone.ok()) {  // a peer that posted and then left (closed, exited) did its part
+        if (f.load(std::memory_order_seq_cst) < step) result = gone;
+        break;
+      }
+      next_check = now + check_every_;
     }
+    FutexWait(&h->wake_seq, seen, std::min<Clock::duration>(check_every_, d.at - now));
   }
+  h->sleepers.fetch_sub(1, std::memory_order_seq_cst);
+  return result;
 }
 
 Status ShmGroup::WaitForAll(ShmFlag flag, uint64_t step, const ShmDeadline& d) const {

@@ -3,19 +3,22 @@
 //
 // Each rank owns one POSIX shm segment: a header of flags (one cache line each) followed by a
 // workspace of options.shm_workspace_bytes. A rank writes only its own segment (data and
-// flags) and reads everyone's. A flag holds the last step (a per-communicator sequence number,
-// the same on every rank) for which the rank reached that point; flags only grow, are stored
-// with release and loaded with acquire, so data written before Post() is visible after Wait().
+// flags; the one exception is the count of sleepers on a peer's futex) and reads everyone's. A flag
+// holds the last step (a per-communicator sequence number, the same on every rank) for which the
+// rank reached that point; flags only grow, are stored with release and loaded with acquire, so
+// data written before Post() is visible after Wait().
 //
 // Join() rendezvouses through the Store: rank 0 draws a random nonce, so segment names
 // ("/cyclr.<store prefix>.<nonce>.<rank>") are unique per job incarnation; every rank creates
 // its segment, maps all peers', and once every rank has mapped every segment all names are
 // shm_unlink'ed: from then on a killed process leaves nothing in /dev/shm.
 //
-// Waiting spins, then yields, then sleeps (options.shm_*), and fails instead of hanging: at the
-// deadline (DEADLINE_EXCEEDED), when the peer's process is gone (UNAVAILABLE; checked through
-// /proc when the peer is in the same pid namespace) or when the peer aborted after its own error
-// (UNAVAILABLE). Every message names the peer rank.
+// Waiting spins, then yields, then sleeps on a futex in the peer's header that every Post wakes
+// (options.shm_*), so a rank waiting for a slow peer leaves the CPU to the computation. It fails
+// instead of hanging: at the deadline (DEADLINE_EXCEEDED), when the peer's process is gone
+// (UNAVAILABLE; checked through /proc every shm_check_every when the peer is in the same pid
+// namespace) or when the peer gave up or closed its communicator (UNAVAILABLE, at once). Every
+// message names the peer rank.
 //
 // Thread-safety: Post/Wait from one thread (the communicator's); Abort from any.
 #pragma once
@@ -71,6 +74,9 @@ class ShmGroup {
   Status CreateOwn();
   Status OpenPeers();
   ShmHeader* header(int rank) const;
+  // WaitFor's slow path: sleeps on the peer's futex word, waking at every Post of that peer and
+  // every check_every_ to see whether it is gone.
+  Status Block(int peer, ShmFlag flag, uint64_t step, const ShmDeadline& deadline) const;
   // Non-OK if `peer` aborted or its process is gone.
   Status PeerGone(int peer, ShmFlag flag, uint64_t step) const;
 
@@ -78,7 +84,7 @@ class ShmGroup {
   const size_t capacity_;
   const int spin_iterations_;
   const std::chrono::microseconds yield_for_;
-  const std::chrono::microseconds sleep_;
+  const std::chrono::milliseconds check_every_;
   std::vector<std::string> names_;
   std::vector<std::unique_ptr<ShmSegment>> segments_;  // index = rank
 };
