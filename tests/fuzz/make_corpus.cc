@@ -10,9 +10,6 @@
 #include "proto/proto_convert.h"
 #include "server/state_rows.h"
 #include "tests/fuzz/fuzz_util.h"
-#ifdef CYCLR_FUZZ_CHECKPOINT
-#include "worker/train/checkpoint.h"
-#endif
 
 namespace cyclr::fuzz {
 namespace {
@@ -217,35 +214,26 @@ void IdxFiles(const fs::path& dir) {
   Write(dir, "labels", Idx({5}));
 }
 
-#ifdef CYCLR_FUZZ_CHECKPOINT
-// The model and optimizer of checkpoint_fuzzer.cc, after two steps (momentum buffers exist).
+// checkpoint_fuzzer.cc's records: the model's own shape, momentum buffers, every part present,
+// meta values a real run writes, and a one-revision timeline.
 void Checkpoints(const fs::path& dir) {
-  torch::manual_seed(1);
-  torch::nn::Linear model(4, 3);
-  torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(0.1).momentum(0.9));
-  for (int i = 0; i < 2; ++i) {
-    opt.zero_grad();
-    model->forward(torch::ones({2, 4})).sum().backward();
-    opt.step();
+  for (int64_t step : {0, 700}) {
+    ByteWriter w;
+    w.Byte(0);  // the shape of Linear(4, 3)
+    w.Byte(1);  // momentum buffers
+    w.Byte(0);  // every part
+    for (int64_t v : {int64_t{1}, step, step / 468, step % 468, int64_t{1}}) {
+      w.Byte(3);  // one int64
+      w.Int64(v);
+    }
+    v1::Timeline timeline;
+    timeline.add_revisions()->ParseFromString(
+        RevisionBytes(1, 0, Triangular2(), v1::PHASE_MODE_CONTINUE));
+    timeline.mutable_revisions(0)->set_applied_step(0);
+    w.Bytes(timeline.SerializeAsString());
+    Write(dir, "step" + std::to_string(step), w.str());
   }
-  CheckpointMeta meta;
-  meta.step = 700;
-  meta.epoch = 1;
-  meta.step_in_epoch = 232;
-  meta.seed = 1;
-  v1::Timeline timeline;
-  timeline.add_revisions()->ParseFromString(
-      RevisionBytes(1, 0, Triangular2(), v1::PHASE_MODE_CONTINUE));
-  timeline.mutable_revisions(0)->set_applied_step(0);
-  meta.timeline = timeline;
-  const fs::path tmp = fs::temp_directory_path() / "cyclr-make-corpus";
-  StatusOr<std::string> path = SaveCheckpoint(tmp.string(), meta, *model, opt, 1);
-  CYCLR_CHECK_MSG(path.ok(), path.status().message());
-  fs::create_directories(dir);
-  fs::copy_file(*path, dir / "ckpt", fs::copy_options::overwrite_existing);
-  fs::remove_all(tmp);
 }
-#endif
 
 }  // namespace
 }  // namespace cyclr::fuzz
@@ -259,8 +247,6 @@ int main(int argc, char** argv) {
   cyclr::fuzz::Requests(dir / "request");
   cyclr::fuzz::Rows(dir / "state_rows");
   cyclr::fuzz::IdxFiles(dir / "idx");
-#ifdef CYCLR_FUZZ_CHECKPOINT
   cyclr::fuzz::Checkpoints(dir / "checkpoint");
-#endif
   return 0;
 }
