@@ -89,12 +89,12 @@ void Sizes(benchmark::internal::Benchmark* b) {
 
 BENCHMARK_CAPTURE(BM_AllReduce, gloo, ShmMode::kOff, 0)->Apply(Sizes)->UseRealTime();
 BENCHMARK_CAPTURE(BM_AllReduce, shm, ShmMode::kAuto, 0)->Apply(Sizes)->UseRealTime();
-// Workspace (chunk) size against the default 4 MiB, for large buffers.
+// Workspace (chunk) size against the default 1 MiB, for large buffers.
 BENCHMARK_CAPTURE(BM_AllReduce, shm_ws256k, ShmMode::kAuto, 256 << 10)
     ->Arg(4 << 20)
     ->Arg(32 << 20)
     ->UseRealTime();
-BENCHMARK_CAPTURE(BM_AllReduce, shm_ws1m, ShmMode::kAuto, 1 << 20)
+BENCHMARK_CAPTURE(BM_AllReduce, shm_ws4m, ShmMode::kAuto, 4 << 20)
     ->Arg(4 << 20)
     ->Arg(32 << 20)
     ->UseRealTime();
