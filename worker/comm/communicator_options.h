@@ -34,8 +34,9 @@ struct CommunicatorOptions {
   // system, see host_layout.h). Tests set it to pretend ranks live on several hosts.
   ShmMode shm = ShmMode::kAuto;
   std::string host_id;
-  // Per-rank shared workspace; larger buffers go through it in chunks of this size. 1 MiB beat
-  // 4 MiB and 256 KiB for 32 MB all-reduces here (allreduce_bench, docs/performance.md).
+  // Per-rank shared workspace; larger buffers go through it in chunks of this size. 256 KiB,
+  // 1 MiB and 4 MiB were within run-to-run noise here (allreduce_bench, docs/performance.md);
+  // 1 MiB keeps a chunk and its reduced slice within a core's L2.
   size_t shm_workspace_bytes = size_t{1} << 20;
   // Chunks up to this size skip reduce-scatter: every rank reduces the whole chunk itself.
   size_t shm_small_bytes = size_t{32} << 10;
