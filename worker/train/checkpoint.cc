@@ -8,6 +8,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "core/limits.h"
+
 namespace cyclr {
 namespace fs = std::filesystem;
 namespace {
@@ -42,6 +44,37 @@ int64_t ReadInt64(torch::serialize::InputArchive& a, const std::string& key) {
   torch::Tensor t;
   a.read(key, t);
   return t.item<int64_t>();
+}
+
+// The shape of every parameter and buffer, by name.
+std::vector<std::pair<std::string, std::vector<int64_t>>> Shapes(const torch::nn::Module& model) {
+  std::vector<std::pair<std::string, std::vector<int64_t>>> out;
+  for (const auto& p : model.named_parameters()) out.emplace_back(p.key(), p.value().sizes().vec());
+  for (const auto& b : model.named_buffers()) out.emplace_back(b.key(), b.value().sizes().vec());
+  return out;
+}
+
+// What a file may not change: the model's shapes (the Reducer sized its buckets from them before
+// the load) and steps and epochs outside docs/limits.md's bounds (the trainer indexes with them).
+Status CheckLoaded(const std::string& path, const torch::nn::Module& model,
+                   const std::vector<std::pair<std::string, std::vector<int64_t>>>& shapes,
+                   const CheckpointMeta& meta) {
+  if (Shapes(model) != shapes) {
+    return Status::InvalidArgument(path + ": the model's parameters have other shapes");
+  }
+  struct Field {
+    const char* name;
+    int64_t value, max;
+  };
+  for (const Field& f : {Field{"step", meta.step, limits::kMaxStep},
+                         Field{"epoch", meta.epoch, limits::kMaxEpochs},
+                         Field{"step_in_epoch", meta.step_in_epoch, limits::kMaxStep}}) {
+    if (f.value < 0 || f.value > f.max) {
+      return Status::InvalidArgument(path + ": " + f.name + " (" + std::to_string(f.value) +
+                                     ") must be between 0 and " + std::to_string(f.max));
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -131,6 +164,7 @@ StatusOr<CheckpointMeta> LoadCheckpoint(const std::string& path, torch::nn::Modu
     }
     archive.read("model", model_archive);
     archive.read("optimizer", optimizer_archive);
+    const auto shapes = Shapes(model);
     model.load(model_archive);
     optimizer.load(optimizer_archive);
     CheckpointMeta meta;
@@ -144,10 +178,15 @@ StatusOr<CheckpointMeta> LoadCheckpoint(const std::string& path, torch::nn::Modu
     if (!meta.timeline.ParseFromArray(bytes.data_ptr(), static_cast<int>(bytes.numel()))) {
       return Status::InvalidArgument(path + ": corrupt timeline");
     }
+    CYCLR_RETURN_IF_ERROR(CheckLoaded(path, model, shapes, meta));
     return meta;
   } catch (const c10::Error& e) {
     // LibTorch reports a truncated or foreign file by throwing; keep it at this edge.
     return Status::InvalidArgument(path + ": not a readable checkpoint: " + e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    // Not every LibTorch error is a c10::Error: a damaged TorchScript header throws
+    // torch::jit::ErrorReport (found by tests/fuzz/checkpoint_fuzzer).
+    return Status::InvalidArgument(path + ": not a readable checkpoint: " + e.what());
   }
 }
 

@@ -41,6 +41,9 @@ StatusOr<std::string> CheckpointAtOrBefore(const std::string& dir, int64_t step)
 std::vector<std::string> ListCheckpoints(const std::string& dir);
 
 // Loads `path` into `model` and `optimizer` (built the same way as when it was saved).
+// INVALID_ARGUMENT for a file that is not a checkpoint, whose parameters have other shapes than
+// `model`'s, or whose step, epoch or step_in_epoch is negative or past limits.h's bounds; then
+// `model` and `optimizer` may be partly overwritten.
 StatusOr<CheckpointMeta> LoadCheckpoint(const std::string& path, torch::nn::Module& model,
                                         torch::optim::Optimizer& optimizer);
 

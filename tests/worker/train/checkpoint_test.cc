@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <tuple>
 
 #include "tests/worker/train/train_test_util.h"
 
@@ -67,6 +69,62 @@ TEST(CheckpointTest, SaveLoadRoundTripAtomicAndKeepsNewest) {
   auto bad = LoadCheckpoint(dir + "/ckpt-000000000008.pt", *other, other_opt);
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(NewestCheckpoint(testing::TempDir("empty")).status().code(), StatusCode::kNotFound);
+  fs::remove_all(dir);
+}
+
+// Found by tests/fuzz/checkpoint_fuzzer: a checkpoint whose TorchScript header names a type that
+// does not exist made LibTorch throw torch::jit::ErrorReport, which is not a c10::Error, so it
+// escaped LoadCheckpoint and terminated the worker. A damaged file is INVALID_ARGUMENT.
+TEST(CheckpointTest, ADamagedHeaderIsAnErrorNotACrash) {
+  const char* source = std::getenv("CYCLR_SOURCE_DIR");
+  ASSERT_NE(source, nullptr);
+  const std::string path =
+      std::string(source) + "/tests/worker/train/testdata/checkpoint-jit-error-report.pt";
+  ASSERT_TRUE(fs::exists(path));
+  torch::nn::Linear model(4, 3);
+  torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(0.1).momentum(0.9));
+  StatusOr<CheckpointMeta> meta = LoadCheckpoint(path, *model, opt);
+  ASSERT_FALSE(meta.ok());
+  EXPECT_EQ(meta.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(meta.status().message().find("not a readable checkpoint"), std::string::npos)
+      << meta.status().message();
+}
+
+// Found by tests/fuzz/checkpoint_fuzzer: a checkpoint's step, epoch and step in epoch were
+// trusted (a negative step reaches Timeline::At's CHECK), and a model saved with other shapes was
+// loaded over the worker's, whose Reducer had sized its buckets from the old ones.
+TEST(CheckpointTest, StepsAndShapesAreChecked) {
+  const std::string dir = testing::TempDir("ckpt-checked");
+  torch::nn::Linear model(4, 3);
+  torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(0.1).momentum(0.9));
+  const std::vector<std::tuple<int64_t, int64_t, int64_t, std::string>> cases = {
+      {-5, 0, 0, "step (-5)"},
+      {1, -1, 0, "epoch (-1)"},
+      {1, 0, int64_t{1} << 50, "step_in_epoch (1125899906842624)"},
+      {1, 2000000, 0, "epoch (2000000)"}};
+  for (const auto& [step, epoch, in_epoch, what] : cases) {
+    CheckpointMeta meta;
+    meta.step = step;
+    meta.epoch = epoch;
+    meta.step_in_epoch = in_epoch;
+    StatusOr<std::string> path = SaveCheckpoint(dir, meta, *model, opt, 10);
+    ASSERT_TRUE(path.ok()) << path.status().message();
+    StatusOr<CheckpointMeta> loaded = LoadCheckpoint(*path, *model, opt);
+    ASSERT_FALSE(loaded.ok()) << what;
+    EXPECT_EQ(loaded.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(loaded.status().message().find(what + " must be between 0 and"), std::string::npos)
+        << loaded.status().message();
+  }
+  torch::nn::Linear other(5, 2);
+  torch::optim::SGD other_opt(other->parameters(), torch::optim::SGDOptions(0.1));
+  CheckpointMeta meta;
+  meta.step = 3;
+  StatusOr<std::string> path = SaveCheckpoint(dir, meta, *other, other_opt, 10);
+  ASSERT_TRUE(path.ok());
+  StatusOr<CheckpointMeta> loaded = LoadCheckpoint(*path, *model, opt);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_NE(loaded.status().message().find("other shapes"), std::string::npos)
+      << loaded.status().message();
   fs::remove_all(dir);
 }
 
