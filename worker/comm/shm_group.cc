@@ -31,9 +31,11 @@ struct alignas(64) PaddedFlag {
 struct ShmHeader {
   uint64_t magic = kShmMagic;
   int64_t pid = 0;
-  uint64_t pid_ns = 0;      // inode of /proc/self/ns/pid: pids compare only within one namespace
-  uint64_t start_time = 0;  // /proc/<pid>/stat field 22: tells a reused pid apart
-  PaddedFlag flags[3];      // indexed by ShmFlag
+  uint64_t pid_ns = 0;       // inode of /proc/self/ns/pid: pids compare only within one namespace
+  uint64_t start_time = 0;   // /proc/<pid>/stat field 22: tells a reused pid apart
+  uint64_t capacity = 0;     // shm_workspace_bytes and shm_small_bytes: the chunking and the
+  uint64_t small_bytes = 0;  // algorithm, which every rank must share
+  PaddedFlag flags[3];       // indexed by ShmFlag
   PaddedFlag aborted;
   // Futex word, bumped after every change above; peers blocked on it are counted in `sleepers`.
   alignas(64) std::atomic<uint32_t> wake_seq{0};
@@ -126,6 +128,7 @@ std::string ShmNamePrefix(const std::string& store_prefix) {
 ShmGroup::ShmGroup(int rank, size_t capacity, const CommunicatorOptions& options)
     : rank_(rank),
       capacity_(capacity),
+      small_bytes_(options.shm_small_bytes),
       spin_iterations_(options.shm_spin_iterations),
       yield_for_(options.shm_yield_for),
       check_every_(options.shm_check_every),
@@ -163,6 +166,8 @@ Status ShmGroup::CreateOwn() {
   auto* h = new (seg->data()) ShmHeader();
   h->pid = static_cast<int64_t>(getpid());
   h->pid_ns = PidNamespace();
+  h->capacity = capacity_;
+  h->small_bytes = small_bytes_;
   char state = 0;
   if (!ReadProcStat(h->pid, &state, &h->start_time)) h->start_time = 0;
   segments_[rank_] = std::move(seg);
@@ -172,17 +177,33 @@ Status ShmGroup::CreateOwn() {
 Status ShmGroup::OpenPeers() {
   for (int r = 0; r < size(); ++r) {
     if (r == rank_) continue;
+    // The header first: it says whether the whole segment has the size this rank expects.
+    CYCLR_RETURN_IF_ERROR(CheckPeerHeader(r));
     auto seg = ShmSegment::Open(names_[r], kHeaderBytes + capacity_);
-    if (!seg.ok()) {
-      return seg.status().WithContext("rank " + std::to_string(rank_) +
-                                      " cannot map the shared memory of rank " + std::to_string(r) +
-                                      " (not on the same host?)");
-    }
+    if (!seg.ok()) return seg.status().WithContext("rank " + std::to_string(r));
     segments_[r] = std::move(seg).value();
-    if (header(r)->magic != kShmMagic) {
-      return Status::FailedPrecondition("shared memory " + names_[r] + " of rank " +
-                                        std::to_string(r) + " is not a cyclr workspace");
-    }
+  }
+  return Status::Ok();
+}
+
+Status ShmGroup::CheckPeerHeader(int r) const {
+  auto seg = ShmSegment::Open(names_[r], kHeaderBytes);
+  if (!seg.ok()) {
+    return seg.status().WithContext("rank " + std::to_string(rank_) +
+                                    " cannot map the shared memory of rank " + std::to_string(r) +
+                                    " (not on the same host?)");
+  }
+  const ShmHeader* h = reinterpret_cast<const ShmHeader*>((*seg)->data());
+  if (h->magic != kShmMagic) {
+    return Status::FailedPrecondition("shared memory " + names_[r] + " of rank " +
+                                      std::to_string(r) + " is not a cyclr workspace");
+  }
+  if (h->capacity != capacity_ || h->small_bytes != small_bytes_) {
+    return Status::FailedPrecondition(
+        "rank " + std::to_string(r) + " uses shm_workspace_bytes " + std::to_string(h->capacity) +
+        " and shm_small_bytes " + std::to_string(h->small_bytes) + ", rank " +
+        std::to_string(rank_) + " " + std::to_string(capacity_) + " and " +
+        std::to_string(small_bytes_) + ": every rank needs the same");
   }
   return Status::Ok();
 }

@@ -73,6 +73,8 @@ class ShmGroup {
   ShmGroup(int rank, size_t capacity, const CommunicatorOptions& options);
   Status CreateOwn();
   Status OpenPeers();
+  // FAILED_PRECONDITION unless rank r's segment is a cyclr workspace with this rank's sizes.
+  Status CheckPeerHeader(int r) const;
   ShmHeader* header(int rank) const;
   // WaitFor's slow path: sleeps on the peer's futex word, waking at every Post of that peer and
   // every check_every_ to see whether it is gone.
@@ -82,6 +84,7 @@ class ShmGroup {
 
   const int rank_;
   const size_t capacity_;
+  const size_t small_bytes_;  // checked equal on every rank (ShmCommunicator's algorithm uses it)
   const int spin_iterations_;
   const std::chrono::microseconds yield_for_;
   const std::chrono::milliseconds check_every_;

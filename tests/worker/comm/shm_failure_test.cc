@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cstdio>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -78,6 +78,25 @@ TEST(ShmTest, SegmentsAreUnlinkedOnceEveryRankMappedThem) {
     EXPECT_EQ(v, 3);
   });
   EXPECT_TRUE(LeftoverSegments(prefix).empty());
+}
+
+TEST(ShmTest, RanksWithDifferentWorkspacesRefuseToStart) {
+  auto store = std::make_shared<InMemoryStore>();
+  std::vector<Status> results(2);
+  Spawn(2, [&](int rank) {
+    auto o = ShmOptions(rank, 2, "mismatch");
+    if (rank == 1) o.shm_workspace_bytes *= 2;
+    auto comm = MakeCommunicator(o, store);
+    results[rank] = comm.status();
+  });
+  // The first rank to notice says why; the other may then find the first's segment gone.
+  EXPECT_FALSE(results[0].ok());
+  EXPECT_FALSE(results[1].ok());
+  const bool explained = (results[0].code() == StatusCode::kFailedPrecondition &&
+                          Contains(results[0], "shm_workspace_bytes")) ||
+                         (results[1].code() == StatusCode::kFailedPrecondition &&
+                          Contains(results[1], "shm_workspace_bytes"));
+  EXPECT_TRUE(explained) << results[0].ToString() << "\n" << results[1].ToString();
 }
 
 TEST(ShmTest, PeerThatSkipsACollectiveGivesDeadlineExceededNamingIt) {
@@ -180,8 +199,7 @@ TEST(ShmProcessTest, SigkilledPeerLeavesNoSegmentAndTheSurvivorFailsWithinTheTim
   killer.join();
   const auto detected_after = Clock::now() - killed_at;
   std::printf("after %d all-reduces; survivor's error %.1f ms after the kill: %s\n",
-              completed.load(),
-              std::chrono::duration<double, std::milli>(detected_after).count(),
+              completed.load(), std::chrono::duration<double, std::milli>(detected_after).count(),
               s.ToString().c_str());
   EXPECT_LT(detected_after, o.op_timeout) << "the survivor should notice the exit, not time out";
   EXPECT_TRUE(s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kDeadlineExceeded)
