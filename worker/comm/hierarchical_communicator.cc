@@ -79,30 +79,43 @@ Status HierarchicalCommunicator::Barrier(std::chrono::milliseconds timeout) {
   return work->Wait(3 * timeout + timeout / 10 + std::chrono::milliseconds(50));
 }
 
-Status HierarchicalCommunicator::WaitStage(std::unique_ptr<Work> work) const {
+Status HierarchicalCommunicator::WaitStage(std::unique_ptr<Work> work, bool local) const {
   const auto t = options_.op_timeout;
-  return work->Wait(t + t / 10 + std::chrono::milliseconds(50));
+  Status s = work->Wait(t + t / 10 + std::chrono::milliseconds(50));
+  if (s.ok()) return s;
+  // The stage's message speaks of its own ranks: say which global ranks they are.
+  std::string ranks;
+  if (local) {
+    for (int r : layout_.ranks_of_host[host_])
+      ranks += (ranks.empty() ? "" : ", ") + std::to_string(r);
+    return s.WithContext("shm stage on host " + std::to_string(host_) +
+                         " (its ranks are global ranks " + ranks + ")");
+  }
+  for (int h = 0; h < layout_.num_hosts(); ++h) {
+    ranks += (ranks.empty() ? "" : ", ") + std::to_string(layout_.leader(h));
+  }
+  return s.WithContext("gloo stage between hosts (its ranks are global ranks " + ranks + ")");
 }
 
 Status HierarchicalCommunicator::RunAllReduce(void* data, size_t count, DataType type,
                                               ReduceOp op) {
-  CYCLR_RETURN_IF_ERROR(WaitStage(local_->AllReduce(data, count, type, op)));
+  CYCLR_RETURN_IF_ERROR(WaitStage(local_->AllReduce(data, count, type, op), true));
   if (leaders_ != nullptr) {
-    CYCLR_RETURN_IF_ERROR(WaitStage(leaders_->AllReduce(data, count, type, op)));
+    CYCLR_RETURN_IF_ERROR(WaitStage(leaders_->AllReduce(data, count, type, op), false));
   }
-  return WaitStage(local_->Broadcast(data, count, type, 0));
+  return WaitStage(local_->Broadcast(data, count, type, 0), true);
 }
 
 Status HierarchicalCommunicator::RunBroadcast(void* data, size_t count, DataType type, int root) {
   const int root_host = layout_.host_of_rank[root];
   if (host_ == root_host) {
     CYCLR_RETURN_IF_ERROR(
-        WaitStage(local_->Broadcast(data, count, type, layout_.local_rank(root))));
+        WaitStage(local_->Broadcast(data, count, type, layout_.local_rank(root)), true));
   }
   if (leaders_ != nullptr) {
-    CYCLR_RETURN_IF_ERROR(WaitStage(leaders_->Broadcast(data, count, type, root_host)));
+    CYCLR_RETURN_IF_ERROR(WaitStage(leaders_->Broadcast(data, count, type, root_host), false));
   }
-  if (host_ != root_host) return WaitStage(local_->Broadcast(data, count, type, 0));
+  if (host_ != root_host) return WaitStage(local_->Broadcast(data, count, type, 0), true);
   return Status::Ok();
 }
 

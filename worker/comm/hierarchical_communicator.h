@@ -48,8 +48,9 @@ class HierarchicalCommunicator : public Communicator {
   Status RunAllReduce(void* data, size_t count, DataType type, ReduceOp op);
   Status RunBroadcast(void* data, size_t count, DataType type, int root);
   Status RunBarrier(std::chrono::milliseconds timeout);
-  // Waits for a stage's Work a little past its own bound, so the stage's message wins.
-  Status WaitStage(std::unique_ptr<Work> work) const;
+  // Waits for a stage's Work (`local`: the shm one, else the leaders' Gloo one) a little past
+  // its own bound, so the stage's message wins; an error names the stage's global ranks.
+  Status WaitStage(std::unique_ptr<Work> work, bool local) const;
   std::string Describe(const char* name, uint64_t seq, const std::string& detail) const;
 
   const CommunicatorOptions options_;

@@ -150,6 +150,34 @@ TEST(ShmTest, PeerThatClosesItsCommunicatorFailsTheSurvivorAtOnce) {
   });
 }
 
+TEST(ShmTest, HierarchicalRankThatSkipsIsNamedByItsGlobalRank) {
+  auto store = std::make_shared<InMemoryStore>();
+  std::atomic<int> finished{0};
+  Spawn(4, [&](int rank) {
+    auto o = ShmOptions(rank, 4, "hier-skip");
+    o.host_id = "host" + std::to_string(rank % 2);  // hosts {0, 2} and {1, 3}
+    auto comm = MakeCommunicator(o, store);
+    ASSERT_TRUE(comm.ok()) << comm.status().ToString();
+    ASSERT_EQ((*comm)->backend(), "shm+gloo");
+    if (rank == 3) {  // never joins the all-reduce
+      while (finished.load() < 3) std::this_thread::sleep_for(milliseconds(5));
+      return;
+    }
+    std::vector<float> data(1000, 1.0f);
+    const auto start = Clock::now();
+    Status s = (*comm)
+                   ->AllReduce(data.data(), data.size(), DataType::kFloat32, ReduceOp::kSum)
+                   ->Wait(milliseconds(10000));
+    EXPECT_LT(Clock::now() - start, milliseconds(5000));
+    EXPECT_FALSE(s.ok()) << "rank " << rank;
+    if (rank == 1) {  // rank 3's host-mate: local peer rank 1 is global rank 3
+      EXPECT_TRUE(Contains(s, "peer rank 1")) << s.ToString();
+      EXPECT_TRUE(Contains(s, "global ranks 1, 3")) << s.ToString();
+    }
+    finished.fetch_add(1);
+  });
+}
+
 // Rank 1 of a 2-rank job in a child process, all-reducing in a loop until killed.
 [[noreturn]] void RunChildRank(const std::string& dir, const std::string& prefix) {
   auto store = std::make_shared<FileStore>(dir, milliseconds(1));
