@@ -3,10 +3,9 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <exception>
-
-#include <CLI/CLI.hpp>
 
 #include "client/commands/commands.h"
 #include "core/host_port.h"
@@ -38,7 +37,8 @@ std::string ParseErrorMessage(const CLI::App& app, const CLI::ParseError& e) {
   for (const CLI::App* sub : deepest->get_subcommands({})) {
     known += (known.empty() ? "" : ", ") + sub->get_name();
   }
-  return "unknown command '" + rest.front() + "'" + (known.empty() ? "" : "; expected one of " + known);
+  return "unknown command '" + rest.front() + "'" +
+         (known.empty() ? "" : "; expected one of " + known);
 }
 
 // Checks, before any command runs, what every command shares: the coordinator's address (from
@@ -93,6 +93,11 @@ int RunCli(int argc, const char* const* argv, const CliEnvironment& env, std::os
       app.add_option("--coordinator", ctx.coordinator,
                      "coordinator HOST:PORT (default $CYCLR_COORDINATOR or " +
                          std::string(kDefaultCoordinator) + ")");
+  int64_t follow_timeout_s = ctx.follow_gone_after.count() / 1000;
+  app.add_option("--follow-timeout-s", follow_timeout_s,
+                 "--follow: give up after the coordinator was unreachable this long")
+      ->check(CLI::Range(int64_t{1}, int64_t{86400}))
+      ->capture_default_str();
   AddLaunchCommand(&app, &ctx);
   AddResumeCommand(&app, &ctx);
   AddJobCommands(&app, &ctx);
@@ -106,6 +111,7 @@ int RunCli(int argc, const char* const* argv, const CliEnvironment& env, std::os
     ReportError(err, ParseErrorMessage(app, e));
     return kUsageExit;
   }
+  ctx.follow_gone_after = std::chrono::seconds(follow_timeout_s);
   if (!ctx.action) {
     ReportError(err, "no command given; see cyclrctl --help");
     return kUsageExit;

@@ -170,7 +170,8 @@ std::vector<JobMetrics> Coordinator::MetricsSnapshot() const {
     m.workers_alive = registry_->AliveCount(job.name());
     m.world_size = job.spec().workers();
     for (const v1::RankStatus& r : job.ranks()) {
-      m.ranks.push_back(RankMetrics{r.rank(), r.lr(), r.momentum(), r.loss(), r.step()});
+      m.ranks.push_back(
+          RankMetrics{r.rank(), r.lr(), r.momentum(), r.loss(), r.step(), r.blas(), r.threads()});
     }
     out.push_back(std::move(m));
   }

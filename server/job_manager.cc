@@ -250,6 +250,10 @@ void JobManager::ApplySteps(Entry* e, const v1::ReportProgressRequest& r) {
   RankState& rank = e->ranks[r.rank()];
   rank.status.set_rank(r.rank());
   rank.status.set_last_report_unix_ms(NowUnixMs());
+  if (!r.blas().empty()) {
+    rank.status.set_blas(r.blas());
+    rank.status.set_threads(r.threads());
+  }
   if (const v1::StepReport* s = Latest(r)) {
     if (!rank.reported || s->step() >= rank.status.step()) {
       rank.status.set_step(s->step());

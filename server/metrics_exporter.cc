@@ -73,6 +73,8 @@ MetricsExporter::MetricsExporter(SnapshotFn snapshot)
           G(*registry_, "cyclr_job_state", "1 for the job's current state, 0 for the others")),
       world_size_(G(*registry_, "cyclr_job_world_size", "Ranks the job runs with")),
       rank_step_(G(*registry_, "cyclr_rank_step", "Step of a rank's last report")),
+      worker_info_(G(*registry_, "cyclr_worker_info",
+                     "1 per rank, labelled with the BLAS its LibTorch resolved and its threads")),
       step_duration_(H(*registry_, "cyclr_step_duration_seconds", "Reported step time")),
       allreduce_duration_(H(*registry_, "cyclr_allreduce_duration_seconds",
                             "Reported gradient all-reduce time per step")),
@@ -131,6 +133,20 @@ void MetricsExporter::RemoveSeries(prometheus::Family<T>& family,
   }
 }
 
+// One series per rank: a rank that comes back with another BLAS or thread count replaces it.
+void MetricsExporter::SetWorkerInfo(const std::string& job, const RankMetrics& r) {
+  prometheus::Labels labels{{"job", job},
+                            {"rank", std::to_string(r.rank)},
+                            {"blas", r.blas},
+                            {"threads", std::to_string(r.threads)}};
+  prometheus::Labels& current = info_labels_[{job, r.rank}];
+  if (current != labels) {
+    if (!current.empty()) RemoveSeries(worker_info_, current);
+    current = labels;
+  }
+  worker_info_.Add(labels).Set(1);
+}
+
 void MetricsExporter::RemoveJob(const std::string& job) {
   std::lock_guard<std::mutex> lock(refresh_mu_);
   const prometheus::Labels l{{"job", job}};
@@ -148,6 +164,11 @@ void MetricsExporter::RemoveJob(const std::string& job) {
   for (int rank : ranks_seen_[job]) {
     prometheus::Labels rl{{"job", job}, {"rank", std::to_string(rank)}};
     for (auto* f : {&rank_lr_, &rank_momentum_, &loss_, &rank_step_}) RemoveSeries(*f, rl);
+    auto info = info_labels_.find({job, rank});
+    if (info != info_labels_.end()) {
+      RemoveSeries(worker_info_, info->second);
+      info_labels_.erase(info);
+    }
   }
   ranks_seen_.erase(job);
 }
@@ -189,6 +210,7 @@ void MetricsExporter::Refresh() {
       rank_momentum_.Add(rl).Set(r.momentum);
       loss_.Add(rl).Set(r.loss);
       rank_step_.Add(rl).Set(static_cast<double>(r.step));
+      if (!r.blas.empty()) SetWorkerInfo(j.job, r);
     }
   }
   for (v1::JobState s : kStates) {

@@ -32,6 +32,8 @@ struct RankMetrics {
   int rank = 0;
   double lr = 0, momentum = 0, loss = 0;
   int64_t step = 0;  // the step of the report these values come from
+  std::string blas;  // the BLAS the rank's LibTorch resolved ("" until it said)
+  int threads = 0;   // its intra-op threads
 };
 
 // What the snapshot function reports for one job.
@@ -76,6 +78,7 @@ class MetricsExporter {
  private:
   class Collector;
   void Refresh();  // copies the snapshot into the gauges
+  void SetWorkerInfo(const std::string& job, const RankMetrics& r);  // REQUIRES refresh_mu_
   template <typename T>
   static void RemoveSeries(prometheus::Family<T>& family, const prometheus::Labels& labels);
 
@@ -104,6 +107,9 @@ class MetricsExporter {
   prometheus::Family<prometheus::Gauge>& job_state_;
   prometheus::Family<prometheus::Gauge>& world_size_;
   prometheus::Family<prometheus::Gauge>& rank_step_;
+  prometheus::Family<prometheus::Gauge>& worker_info_;
+  // (job, rank) -> the labels of its cyclr_worker_info series; GUARDED_BY(refresh_mu_)
+  std::map<std::pair<std::string, int>, prometheus::Labels> info_labels_;
   prometheus::Family<prometheus::Histogram>& step_duration_;
   prometheus::Family<prometheus::Histogram>& allreduce_duration_;
   prometheus::Family<prometheus::Counter>& revisions_;

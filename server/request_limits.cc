@@ -169,6 +169,19 @@ Status CheckRequest(const v1::StoreGetRequest& req) {
   return Status::Ok();
 }
 
+// A metric label: one of the kinds the worker's BlasInfo names (a bounded set), or "" (not said).
+static Status CheckBlas(const std::string& blas) {
+  static const char* const kKinds[] = {"",         "openblas-openmp", "openblas-pthread",
+                                       "openblas", "reference",       "blis",
+                                       "mkl",      "atlas",           "unknown"};
+  for (const char* k : kKinds) {
+    if (blas == k) return Status::Ok();
+  }
+  return Status::InvalidArgument("blas " + limits::Echo(blas) +
+                                 " must be one of openblas-openmp, openblas-pthread, openblas, "
+                                 "reference, blis, mkl, atlas, unknown");
+}
+
 Status CheckRequest(const v1::ReportProgressRequest& req) {
   CYCLR_RETURN_IF_ERROR(Name("job", req.job()));
   CYCLR_RETURN_IF_ERROR(Range("rank", req.rank(), 0, limits::kMaxWorkersPerJob - 1));
@@ -177,6 +190,8 @@ Status CheckRequest(const v1::ReportProgressRequest& req) {
   CYCLR_RETURN_IF_ERROR(Count("applied", req.applied_size(), limits::kMaxReportsPerRequest));
   CYCLR_RETURN_IF_ERROR(Text("error", req.error(), limits::kMaxErrorBytes));
   CYCLR_RETURN_IF_ERROR(Range("total_steps", req.total_steps(), 0, limits::kMaxStep));
+  CYCLR_RETURN_IF_ERROR(CheckBlas(req.blas()));
+  CYCLR_RETURN_IF_ERROR(Range("threads", req.threads(), 0, limits::kMaxThreads));
   for (int i = 0; i < req.steps_size(); ++i) CYCLR_RETURN_IF_ERROR(CheckStep(req.steps(i), i));
   for (int i = 0; i < req.epochs_size(); ++i) CYCLR_RETURN_IF_ERROR(CheckEpoch(req.epochs(i), i));
   for (int i = 0; i < req.applied_size(); ++i) {

@@ -24,7 +24,8 @@
 //   StoreGet          1..kMaxStoreKeysPerGet keys of 1..kMaxStoreKeyBytes; timeout_ms >= 0
 //                     (0 = the coordinator's default; longer than kMaxStoreTimeout is cut to it)
 //   ReportProgress    rank in [0, kMaxWorkersPerJob); steps, epochs, applied each at most
-//                     kMaxReportsPerRequest; error <= kMaxErrorBytes; total_steps in
+//                     kMaxReportsPerRequest; error <= kMaxErrorBytes; blas one of BlasInfo's
+//                     kinds or ""; threads in [0, kMaxThreads]; total_steps in
 //                     [0, kMaxStep]; a step report's step in [0, kMaxStep) (its global step,
 //                     step + 1, stays <= kMaxStep), epoch in [0, kMaxEpochs], lr, momentum
 //                     finite, samples_per_second, step_seconds, allreduce_seconds finite >= 0,

@@ -66,6 +66,8 @@ TEST(MetricsTest, ExposesTheScheduleValueAtTheGlobalStep) {
     s->set_loss(0.75);
     s->set_step_seconds(0.02);
     s->set_allreduce_seconds(0.005);
+    req.set_blas("openblas-openmp");
+    req.set_threads(1);
     v1::ReportProgressResponse resp;
     ASSERT_TRUE(stubs.workers->ReportProgress(&ctx, req, &resp).ok());
   }
@@ -87,6 +89,26 @@ TEST(MetricsTest, ExposesTheScheduleValueAtTheGlobalStep) {
   EXPECT_DOUBLE_EQ(Sample(text, "cyclr_allreduce_duration_seconds_count{job=\"m\"}"), 1);
   EXPECT_DOUBLE_EQ(Sample(text, "cyclr_rpc_requests_total{code=\"OK\",method=\"LaunchJob\"}"), 1);
   EXPECT_DOUBLE_EQ(Sample(text, "cyclr_schedule_revisions_total{job=\"m\"}"), 0);
+  EXPECT_DOUBLE_EQ(
+      Sample(text,
+             "cyclr_worker_info{blas=\"openblas-openmp\",job=\"m\",rank=\"0\",threads=\"1\"}"),
+      1)
+      << text;
+  {  // The rank comes back on another BLAS: one series per rank, the new one.
+    grpc::ClientContext ctx;
+    v1::ReportProgressRequest req;
+    req.set_job("m");
+    req.set_rank(0);
+    req.set_blas("reference");
+    req.set_threads(2);
+    v1::ReportProgressResponse resp;
+    ASSERT_TRUE(stubs.workers->ReportProgress(&ctx, req, &resp).ok());
+  }
+  text = HttpGet((*c)->metrics_port(), "/metrics");
+  EXPECT_EQ(text.find("blas=\"openblas-openmp\""), std::string::npos) << text;
+  EXPECT_DOUBLE_EQ(
+      Sample(text, "cyclr_worker_info{blas=\"reference\",job=\"m\",rank=\"0\",threads=\"2\"}"), 1)
+      << text;
   // Never a step or free text as a label.
   EXPECT_EQ(text.find("step=\""), std::string::npos);
 }

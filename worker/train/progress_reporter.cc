@@ -22,7 +22,9 @@ ProgressReporter::~ProgressReporter() {
   if (thread_.joinable()) thread_.join();
 }
 
-void ProgressReporter::Start() { thread_ = std::thread([this] { Run(); }); }
+void ProgressReporter::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 void ProgressReporter::SetTotalSteps(int64_t total_steps) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -48,6 +50,12 @@ void ProgressReporter::AddApplied(int64_t version, int64_t step) {
   applied_.push_back(a);
 }
 
+void ProgressReporter::SetRuntime(const std::string& blas, int threads) {
+  std::lock_guard<std::mutex> lock(mu_);
+  blas_ = blas;
+  threads_ = threads;
+}
+
 bool ProgressReporter::SendOnce(bool finished, const std::string& error) {
   std::lock_guard<std::mutex> send_lock(send_mu_);
   v1::ReportProgressRequest req;
@@ -64,6 +72,8 @@ bool ProgressReporter::SendOnce(bool finished, const std::string& error) {
     epochs_.clear();
     applied_.clear();
     req.set_total_steps(total_steps_);
+    req.set_blas(blas_);
+    req.set_threads(threads_);
   }
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + options_.rpc_deadline);

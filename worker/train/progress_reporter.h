@@ -40,6 +40,8 @@ class ProgressReporter {
 
   void Start();
   void SetTotalSteps(int64_t total_steps);
+  // What every report says the rank runs on (ReportProgressRequest.blas/threads).
+  void SetRuntime(const std::string& blas, int threads);
   void AddStep(const v1::StepReport& report);
   void AddEpoch(const v1::EpochReport& report);
   void AddApplied(int64_t version, int64_t step);
@@ -62,12 +64,14 @@ class ProgressReporter {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<v1::StepReport> steps_;       // GUARDED_BY(mu_)
-  std::vector<v1::EpochReport> epochs_;    // GUARDED_BY(mu_)
+  std::deque<v1::StepReport> steps_;          // GUARDED_BY(mu_)
+  std::vector<v1::EpochReport> epochs_;       // GUARDED_BY(mu_)
   std::vector<v1::AppliedRevision> applied_;  // GUARDED_BY(mu_)
-  int64_t total_steps_ = 0;                // GUARDED_BY(mu_)
-  bool shutdown_ = false;                  // GUARDED_BY(mu_)
-  std::mutex send_mu_;                     // one RPC at a time
+  int64_t total_steps_ = 0;                   // GUARDED_BY(mu_)
+  std::string blas_;                          // GUARDED_BY(mu_)
+  int threads_ = 0;                           // GUARDED_BY(mu_)
+  bool shutdown_ = false;                     // GUARDED_BY(mu_)
+  std::mutex send_mu_;                        // one RPC at a time
   std::atomic<bool> stop_requested_{false};
   std::thread thread_;
 };

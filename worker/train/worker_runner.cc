@@ -1,5 +1,6 @@
 #include "worker/train/worker_runner.h"
 
+#include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
 #include <torch/torch.h>
 #include <unistd.h>
@@ -11,14 +12,13 @@
 #include <sstream>
 #include <thread>
 
-#include <google/protobuf/util/json_util.h>
-
 #include "core/limits.h"
 #include "cyclr/v1/service.grpc.pb.h"
 #include "proto/proto_convert.h"
 #include "worker/comm/communicator_factory.h"
 #include "worker/comm/coordinator_store.h"
 #include "worker/comm/file_store.h"
+#include "worker/train/blas_info.h"
 #include "worker/train/progress_reporter.h"
 #include "worker/train/schedule_agreement.h"
 #include "worker/train/timeline_watcher.h"
@@ -55,8 +55,8 @@ StatusOr<v1::RegisterResponse> Register(v1::WorkerService::Stub* stub,
       return FromGrpc(st).WithContext("register with " + o.coordinator);
     }
     if (std::chrono::steady_clock::now() + backoff > until) {
-      return Status::Unavailable("coordinator at " + o.coordinator + " unreachable: " +
-                                 st.error_message());
+      return Status::Unavailable("coordinator at " + o.coordinator +
+                                 " unreachable: " + st.error_message());
     }
     std::this_thread::sleep_for(backoff);
     backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
@@ -92,9 +92,19 @@ StatusOr<v1::JobSpec> ReadSpecFile(const std::string& path) {
 }
 
 // Sets and returns the intra-op thread count.
-int SetThreads(const WorkerRunnerOptions& o, const v1::JobSpec& spec, int world, int cores) {
+// Sets LibTorch's intra-op threads and the BLAS's own (OpenBLAS-pthread keeps a pool that
+// torch::set_num_threads does not reach), then names the BLAS in the log: the reference BLAS
+// makes a CPU step ~18x slower, so it gets one loud line on stderr.
+int SetThreads(const WorkerRunnerOptions& o, const v1::JobSpec& spec, int world, int cores,
+               BlasInfo* blas) {
   const int threads = WorkerThreads(o.threads, spec, world, cores);
   torch::set_num_threads(threads);
+  SetBlasThreads(threads);
+  *blas = DetectBlas();
+  if (blas->reference()) {
+    std::fprintf(stderr, "%s\n", ReferenceBlasWarning().c_str());
+    std::fflush(stderr);
+  }
   return threads;
 }
 
@@ -141,9 +151,11 @@ Status Train(const v1::JobSpec& spec, int rank, int world, const std::string& lo
   Trainer trainer(topts, comm, agreement, reporter);
   StatusOr<TrainResult> r = trainer.Run();
   if (!r.ok()) return r.status();
-  std::printf("cyclr-worker rank %d done: %lld steps, loss %.4f, test accuracy %.4f, %.0f "
-              "samples/s%s\n", rank, static_cast<long long>(r->steps), r->final_loss,
-              r->test_accuracy, r->samples_per_second, r->stopped ? " (stopped)" : "");
+  std::printf(
+      "cyclr-worker rank %d done: %lld steps, loss %.4f, test accuracy %.4f, %.0f "
+      "samples/s%s\n",
+      rank, static_cast<long long>(r->steps), r->final_loss, r->test_accuracy,
+      r->samples_per_second, r->stopped ? " (stopped)" : "");
   std::fflush(stdout);
   return Status::Ok();
 }
@@ -180,8 +192,7 @@ Status RunWorker(WorkerRunnerOptions o) {
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-  auto channel =
-      grpc::CreateCustomChannel(o.coordinator, grpc::InsecureChannelCredentials(), args);
+  auto channel = grpc::CreateCustomChannel(o.coordinator, grpc::InsecureChannelCredentials(), args);
   auto stub = v1::WorkerService::NewStub(channel);
   CYCLR_ASSIGN_OR_RETURN(v1::RegisterResponse reg, Register(stub.get(), o));
   CYCLR_ASSIGN_OR_RETURN(Timeline timeline, FromProto(reg.timeline()));
@@ -196,9 +207,12 @@ Status RunWorker(WorkerRunnerOptions o) {
   // A spec the worker cannot run is reported like any other failure, before step 0.
   Status result = CheckJobSpecForWorker(reg.spec(), cores);
   if (result.ok()) {
-    const int threads = SetThreads(o, reg.spec(), world, cores);
-    std::printf("cyclr-worker job %s rank %d/%d threads %d\n", o.job.c_str(), rank, world, threads);
+    BlasInfo blas;
+    const int threads = SetThreads(o, reg.spec(), world, cores, &blas);
+    std::printf("cyclr-worker job %s rank %d/%d threads %d blas %s\n", o.job.c_str(), rank, world,
+                threads, blas.Describe().c_str());
     std::fflush(stdout);
+    reporter.SetRuntime(blas.kind, threads);
     auto store = std::make_shared<CoordinatorStore>(channel, o.job, reg.store_prefix());
     StatusOr<std::unique_ptr<Communicator>> comm =
         MakeCommunicator(CommOptions(reg.spec(), rank, world), store);
@@ -234,7 +248,11 @@ Status RunStandaloneWorker(WorkerRunnerOptions o) {
   first.spec = sched;
   CYCLR_RETURN_IF_ERROR(timeline.Append(first));
   ScheduleAgreement agreement(timeline);
-  SetThreads(o, spec, o.world_size, cores);
+  BlasInfo blas;
+  const int threads = SetThreads(o, spec, o.world_size, cores, &blas);
+  std::printf("cyclr-worker standalone rank %d/%d threads %d blas %s\n", o.rank, o.world_size,
+              threads, blas.Describe().c_str());
+  std::fflush(stdout);
   std::shared_ptr<Store> store =
       std::make_shared<FileStore>(o.rendezvous_dir.empty() ? "." : o.rendezvous_dir);
   CYCLR_ASSIGN_OR_RETURN(auto comm,
