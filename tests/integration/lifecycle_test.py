@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+"""First-run robustness and the life cycle of jobs, with the real binaries.
+
+  a. Cold start: every worker takes 20 s to start (a wrapper sleeps before exec'ing cyclr-worker,
+     as a cold LibTorch load on a fresh machine did), the coordinator runs with its DEFAULT
+     timeouts, `cyclrctl launch --follow` says whom it waits for, and the job SUCCEEDS.
+  b. The coordinator stalls (SIGSTOP for 3 x its heartbeat timeout) while a job trains: once
+     resumed it notices its own stall, grants a grace period, and the job SUCCEEDS.
+  c. `--follow` across a coordinator restart (the stream breaks, cyclrctl reconnects and follows to
+     the end) and against a frozen coordinator (keepalive notices it; cyclrctl exits non-zero
+     with a clear error after --follow-timeout-s, instead of hanging forever).
+  d. `jobs delete`: refused while the job runs, then the job, its metric series and its name are
+     gone; `jobs list` pages through more jobs than one page holds.
+Usage: lifecycle_test.py BIN_DIR
+"""
+import json
+import os
+import re
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.environ.get("CYCLR_BIN_DIR",
+                                                                            "build/bin"))
+TRAIN = ["--model", "mlp", "--dataset", "synthetic", "--train-limit", "2048",
+         "--test-limit", "256", "--batch-size", "32", "--threads", "1",
+         "--policy", "triangular", "--base-lr", "0.01", "--max-lr", "0.1", "--step-size-up", "20"]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(cond, timeout, what):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+class Coordinator:
+    def __init__(self, tmp, *flags):
+        self.tmp, self.flags = tmp, list(flags)
+        self.addr = f"127.0.0.1:{free_port()}"
+        self.metrics_port = free_port()
+        self.log_path = os.path.join(tmp, "coordinator.log")
+        self.log = open(self.log_path, "a")
+        self.start()
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            [f"{BIN}/cyclr-coordinator", "--listen", self.addr,
+             "--metrics", f"127.0.0.1:{self.metrics_port}",
+             "--state", os.path.join(self.tmp, "state.db"),
+             "--work-dir", os.path.join(self.tmp, "work"), *self.flags],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        wait_until(lambda: self.ctl("jobs", "list", check=False).returncode == 0, 30,
+                   "the coordinator to answer")
+
+    def ctl(self, *args, check=True, timeout=60):
+        r = subprocess.run([f"{BIN}/cyclrctl", "--coordinator", self.addr, *args],
+                           capture_output=True, text=True, timeout=timeout)
+        if check and r.returncode != 0:
+            raise AssertionError(f"cyclrctl {' '.join(args)} failed: {r.stderr.strip()}")
+        return r
+
+    def follow(self, *args):
+        return subprocess.Popen([f"{BIN}/cyclrctl", "--coordinator", self.addr, *args],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def job(self, name):
+        return json.loads(self.ctl("jobs", "get", name, "--output", "json").stdout)
+
+    def metrics(self):
+        return urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics",
+                                      timeout=5).read().decode()
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.log.close()
+
+    def log_text(self):
+        return open(self.log_path).read()
+
+
+def cold_start(tmp):
+    wrapper = os.path.join(tmp, "slow-worker")
+    with open(wrapper, "w") as f:
+        f.write(f"#!/bin/sh\necho 'cold start: sleeping 20 s'\nsleep 20\n"
+                f"exec {BIN}/cyclr-worker \"$@\"\n")
+    os.chmod(wrapper, os.stat(wrapper).st_mode | stat.S_IEXEC)
+    c = Coordinator(tmp, "--worker-binary", wrapper)  # default heartbeat and registration
+    try:
+        started = time.time()
+        r = c.ctl("launch", "--name", "cold", "--workers", "2", "--epochs", "1", *TRAIN,
+                  "--follow", timeout=240)
+        took = time.time() - started
+        assert "waiting for ranks 0, 1 (since " in r.stdout, r.stdout
+        assert "job cold SUCCEEDED" in r.stdout, r.stdout + r.stderr
+        assert took >= 20, f"the workers slept 20 s but the job took {took:.1f} s"
+        print(f"a. cold start of 20 s with default flags: SUCCEEDED in {took:.1f} s")
+    finally:
+        c.close()
+
+
+def stall(tmp):
+    c = Coordinator(tmp, "--heartbeat-timeout-ms", "2000")
+    try:
+        c.ctl("launch", "--name", "stalled", "--workers", "2", "--epochs", "3", *TRAIN)
+        wait_until(lambda: c.job("stalled")["state"] == "RUNNING" and
+                   int(c.job("stalled")["global_step"]) > 5, 120, "training to start")
+        c.proc.send_signal(signal.SIGSTOP)
+        time.sleep(6)
+        c.proc.send_signal(signal.SIGCONT)
+        job = wait_until(lambda: (lambda j: j if j["state"] in ("SUCCEEDED", "FAILED", "STOPPED")
+                                  else None)(c.job("stalled")), 240, "the job to end")
+        assert job["state"] == "SUCCEEDED", job
+        assert "stalled for" in c.log_text(), c.log_text()
+        print("b. coordinator stopped for 6 s (heartbeat 2 s): the job SUCCEEDED")
+    finally:
+        c.close()
+
+
+def follow_across_restart_and_freeze(tmp):
+    c = Coordinator(tmp)
+    try:
+        # External jobs: no workers; they stay PENDING until stopped.
+        c.ctl("launch", "--name", "ext", "--workers", "1", "--launcher", "external",
+              "--epochs", "1", *TRAIN)
+        f = c.follow("launch", "--name", "ext2", "--workers", "1", "--launcher", "external",
+                     "--epochs", "1", *TRAIN, "--follow")
+        wait_until(lambda: c.job("ext2")["state"] == "PENDING", 30, "ext2 to exist")
+        time.sleep(1)
+        c.proc.send_signal(signal.SIGKILL)
+        c.proc.wait(10)
+        time.sleep(2)
+        c.start()
+        c.ctl("stop", "ext2", "--reason", "done following")
+        out, err = f.communicate(timeout=60)
+        assert f.returncode != 0 and "job ext2 STOPPED (done following)" in out, (out, err)
+        assert "reconnecting" in err, err
+        print("c1. --follow reconnected after a coordinator restart and saw the end")
+
+        f = c.follow("--follow-timeout-s", "5", "launch", "--name", "ext3", "--workers", "1",
+                     "--launcher", "external", "--epochs", "1", *TRAIN, "--follow")
+        wait_until(lambda: c.job("ext3")["state"] == "PENDING", 30, "ext3 to exist")
+        time.sleep(1)
+        c.proc.send_signal(signal.SIGSTOP)
+        frozen = time.time()
+        out, err = f.communicate(timeout=90)
+        took = time.time() - frozen
+        c.proc.send_signal(signal.SIGCONT)
+        assert f.returncode != 0, (out, err)
+        assert "giving up on following job ext3" in err, err
+        assert took < 60, f"cyclrctl took {took:.1f} s to give up"
+        print(f"c2. --follow on a frozen coordinator: a clear error after {took:.1f} s")
+    finally:
+        c.close()
+
+
+def delete_and_pages(tmp):
+    c = Coordinator(tmp)
+    try:
+        for i in range(55):
+            c.ctl("launch", "--name", f"j{i:02d}", "--workers", "1", "--launcher", "external",
+                  "--epochs", "1", *TRAIN)
+        r = c.ctl("jobs", "delete", "j00", check=False)
+        assert r.returncode != 0 and "only an ended job can be deleted (stop it first)" in r.stderr, r
+        listed = json.loads(c.ctl("jobs", "list", "--output", "json").stdout)["jobs"]
+        assert [j["name"] for j in listed] == [f"j{i:02d}" for i in range(55)], len(listed)
+        assert 'job="j00"' in c.metrics()
+        c.ctl("stop", "j00")
+        r = c.ctl("jobs", "delete", "j00")
+        assert r.stdout.strip() == "job j00 deleted", r.stdout
+        assert 'job="j00"' not in c.metrics()
+        r = c.ctl("jobs", "get", "j00", check=False)
+        assert r.returncode != 0 and "not found" in r.stderr, r
+        listed = json.loads(c.ctl("jobs", "list", "--output", "json").stdout)["jobs"]
+        assert len(listed) == 54 and listed[0]["name"] == "j01", len(listed)
+        print("d. jobs delete (refused while running; gone with its series) and 55 jobs in pages")
+    finally:
+        c.close()
+
+
+def main():
+    cases = {"a": cold_start, "b": stall, "c": follow_across_restart_and_freeze,
+             "d": delete_and_pages}
+    only = sys.argv[2:] or list(cases)
+    for key in only:
+        with tempfile.TemporaryDirectory(prefix=f"cyclr-life-{key}-") as tmp:
+            try:
+                cases[key](tmp)
+            except Exception:
+                for root, _, files in os.walk(tmp):
+                    for name in files:
+                        if name.endswith(".log"):
+                            path = os.path.join(root, name)
+                            print(f"--- {path}\n" + open(path, errors="replace").read()[-3000:])
+                raise
+    print("lifecycle: all cases passed")
+
+
+if __name__ == "__main__":
+    main()
