@@ -13,38 +13,11 @@
 namespace cyclr::client {
 namespace {
 
+using testing::Listener;
 using testing::RunBinary;
 using testing::RunCyclrctl;
 using testing::RunResult;
 using testing::TempDir;
-
-// A loopback listener; Contacted() says whether anyone connected since the last call.
-class Listener {
- public:
-  Listener() {
-    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    listen(fd_, 16);
-    socklen_t len = sizeof addr;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-  }
-  ~Listener() { close(fd_); }
-  std::string Address() const { return "127.0.0.1:" + std::to_string(port_); }
-  bool Contacted() const {
-    int conn = accept(fd_, nullptr, nullptr);
-    if (conn < 0) return false;
-    close(conn);
-    return true;
-  }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-};
 
 const std::vector<std::string> kSchedule = {"--policy", "constant", "--base-lr", "0.1"};
 

@@ -3,18 +3,19 @@
 #pragma once
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
-#include <gtest/gtest.h>
 
 extern char** environ;
 
@@ -86,8 +87,10 @@ inline RunResult RunBinary(const std::string& program, const std::vector<std::st
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0600);
+  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0600);
   pid_t pid = 0;
   RunResult result;
   int rc = posix_spawn(&pid, bin.c_str(), &actions, nullptr, argv.data(), envp.data());
@@ -107,5 +110,36 @@ inline RunResult RunCyclrctl(const std::vector<std::string>& args,
                              const std::vector<std::string>& env = {}) {
   return RunBinary("cyclrctl", args, env);
 }
+
+// A loopback listener; Contacted() says whether anyone connected since the last call (a
+// non-blocking accept after the fact), so a test can prove a binary sent nothing.
+class Listener {
+ public:
+  Listener() {
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    listen(fd_, 16);
+    socklen_t len = sizeof addr;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+  }
+  ~Listener() { close(fd_); }
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+  std::string Address() const { return "127.0.0.1:" + std::to_string(port_); }
+  bool Contacted() const {
+    int conn = accept(fd_, nullptr, nullptr);
+    if (conn < 0) return false;
+    close(conn);
+    return true;
+  }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
 
 }  // namespace cyclr::client::testing

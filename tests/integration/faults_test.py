@@ -33,25 +33,15 @@ import threading
 import time
 import urllib.request
 
+from harness import free_port, wait_until
+
 BIN = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("CYCLR_BIN_DIR", "build/bin")
 TRAIN = ["--model", "mlp", "--dataset", "fashion-mnist", "--test-limit", "500",
          "--batch-size", "32", "--threads", "1"]
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-def wait_until(cond, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 class Coordinator:

@@ -33,6 +33,8 @@ import urllib.request
 
 import grpc
 
+from harness import free_port, wait_until
+
 BIN = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("CYCLR_BIN_DIR", "build/bin")
 SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 INT64_MAX = 2**63 - 1
@@ -56,20 +58,8 @@ def load_stubs(tmp):
     from cyclr.v1 import service_pb2 as pb, service_pb2_grpc as rpc  # noqa: E402
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-def wait_until(cond, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 class Coordinator:

@@ -25,6 +25,8 @@ import tempfile
 import time
 import urllib.request
 
+from harness import free_port, wait_until
+
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.environ.get("CYCLR_BIN_DIR",
                                                                             "build/bin"))
 TRAIN = ["--model", "mlp", "--dataset", "synthetic", "--train-limit", "2048",
@@ -32,20 +34,8 @@ TRAIN = ["--model", "mlp", "--dataset", "synthetic", "--train-limit", "2048",
          "--policy", "triangular", "--base-lr", "0.01", "--max-lr", "0.1", "--step-size-up", "20"]
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-def wait_until(cond, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 class Coordinator:

@@ -24,11 +24,16 @@ int main(int argc, char** argv) {
   CLI::App app{"cyclr-worker: trains one rank of a cyclr job"};
   app.add_option("--coordinator", o.coordinator, "coordinator HOST:PORT");
   app.add_option("--job", o.job, "job name (required unless --standalone)");
-  app.add_option("--rank", o.rank, "rank (default: RANK or SLURM_PROCID, else assigned)");
-  app.add_option("--world-size", o.world_size, "world size (default: WORLD_SIZE or SLURM_NTASKS)");
+  // CLI::Number first: a word gets "--rank: Value x required to be a number" (the flag named)
+  // instead of CLI11's conversion message.
+  app.add_option("--rank", o.rank, "rank (default: RANK or SLURM_PROCID, else assigned)")
+      ->check(CLI::Number);
+  app.add_option("--world-size", o.world_size, "world size (default: WORLD_SIZE or SLURM_NTASKS)")
+      ->check(CLI::Number);
   app.add_option("--log-dir", o.log_dir, "where to write per-rank logs and final parameters");
   app.add_option("--threads", o.threads,
-                 "intra-op threads, 0 to cores x 4 (default: cores / local workers)");
+                 "intra-op threads, 0 to cores x 4 (default: cores / local workers)")
+      ->check(CLI::Number);
   app.add_option("--standalone", o.standalone_spec,
                  "run without a coordinator: JobSpec as JSON (benchmarks)");
   app.add_option("--rendezvous-dir", o.rendezvous_dir, "standalone: folder shared by the ranks");
