@@ -3,7 +3,8 @@
 # 1 thread each, the benchmark mlp on synthetic data (the settings of tests/bench/perf/
 # peer_bench.py), with shared memory (default) and with CYCLR_SHM=0 (plain Gloo), alternating.
 #   tests/bench/shm_ab.sh [BIN_DIR (default build/bin)] [PAIRS (default 3)] [MODEL (default mlp)]
-# Prints each run's samples/s per rank (the worker's own "done" line, averaged over the ranks).
+# Prints each run's steady samples/s per rank (the worker's "steady" line: after 10 warm-up steps,
+# outside evaluations), averaged over the ranks.
 set -euo pipefail
 bin=${1:-build/bin}
 pairs=${2:-3}
@@ -27,7 +28,7 @@ run() {  # $1: CYCLR_SHM value; prints the mean samples/s over both ranks
   done
   wait
   cat "$dir/out0" "$dir/out1" |
-    sed -n 's/.* done: .*, \([0-9.]*\) samples\/s.*/\1/p' |
+    sed -n 's/.* steady: .*, \([0-9.]*\) samples\/s.*/\1/p' |
     awk '{s += $1; n++} END {if (n != 2) {print "FAILED"; exit 1} printf "%.0f\n", s / n}'
 }
 
