@@ -34,7 +34,10 @@ JOB = "scrape"
 SPEC1 = {"policy": "triangular2", "base_lr": 0.001, "max_lr": 0.01, "step_size_up": 16}
 SPEC2 = {"policy": "triangular2", "base_lr": 0.001, "max_lr": 0.005, "step_size_up": 16}
 REVISION_STEP = 64
-TOTAL_STEPS = 128  # 4096 samples / 2 workers / batch 32 = 64 steps per epoch, 2 epochs
+# 57,344 samples / 2 workers / batch 32 = 896 steps per epoch, 2 epochs: ~10 s with OpenBLAS and
+# shared memory (128 steps, the earlier size, ended between two 1 s scrapes).
+TRAIN_LIMIT = 57344
+TOTAL_STEPS = 1792
 RATE_INTERVAL = "5s"
 # The exposition (prometheus-cpp's text format) prints 16 significant digits, so a scraped value
 # can be 1 ulp off the double the coordinator computed (0.00184375 for 0.0018437500000000001);
@@ -111,7 +114,7 @@ def grafana_expand(expr, job, range_s):
 def run_job(t, coord, prom, tmp, bin_dir):
     follow = subprocess.Popen(
         [os.path.join(bin_dir, "cyclrctl"), "--coordinator", coord.addr, "launch", "--name", JOB,
-         "--workers", "2", "--model", "mlp", "--dataset", "fashion-mnist", "--train-limit", "4096",
+         "--workers", "2", "--model", "mlp", "--dataset", "fashion-mnist", "--train-limit", str(TRAIN_LIMIT),
          "--test-limit", "1000", "--epochs", "2", "--batch-size", "32", "--threads", "1",
          *spec_flags(SPEC1), "--launcher", "external", "--follow"],
         stdout=open(os.path.join(tmp, "follow.log"), "w"), stderr=subprocess.STDOUT)
@@ -171,7 +174,7 @@ def check_learning_rates(t, prom):
     t.check(f"all {len(pairs)} cyclr_learning_rate samples equal CyclicLR at their global step (16 digits)",
             not bad and pairs, f"(step, scraped, expected): {bad[:5]}")
     training = {s for s, _ in pairs if 0 < s < TOTAL_STEPS}
-    t.check("samples taken while training (0 < step < 128)", training, str(sorted({s for s, _ in pairs})))
+    t.check(f"samples taken while training (0 < step < {TOTAL_STEPS})", training, str(sorted({s for s, _ in pairs})))
     t.check("samples under revision 2 (step >= 64)", any(s >= REVISION_STEP for s, _ in pairs))
     ranks = samples(f'cyclr_rank_learning_rate{{job="{JOB}"}}')
     t.equal("ranks scraped", len(ranks), 2)
