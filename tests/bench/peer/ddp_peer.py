@@ -78,9 +78,29 @@ def evaluate(model, images, labels, rank, world):
     return (sums[0] / sums[2]).item() if sums[2] > 0 else 0.0
 
 
+def blas_line():
+    """'KIND (PATH)' of the libblas.so this process loaded, classified as cyclr's BlasInfo does."""
+    path = ""
+    for line in open("/proc/self/maps"):
+        if "libblas.so" in line:
+            path = os.path.realpath(line.split()[-1])
+            break
+    kind = "unknown"
+    for key in ("openblas-openmp", "openblas-pthread", "openblas"):
+        if key in path:
+            kind = key
+            break
+    else:
+        if "/blas/libblas.so" in path:
+            kind = "reference"
+    return f"{kind} ({path or 'no libblas loaded'})"
+
+
 def main():
     a = parse_args()
     torch.set_num_threads(a.threads)
+    torch.zeros(2, 2) @ torch.zeros(2, 2)  # loads the BLAS
+    print(f"ddp rank {a.rank} blas {blas_line()}", flush=True)
     dist.init_process_group("gloo", init_method=f"file://{a.init_file}", rank=a.rank,
                             world_size=a.world_size, timeout=datetime.timedelta(seconds=120))
     train_x, train_y = synthetic(a.train_limit, a.seed)

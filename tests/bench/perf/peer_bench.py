@@ -10,6 +10,7 @@ Each repetition also runs the "no-communication bound": two independent world-si
 processes doing the same per-rank work side by side, the most any all-reduce could give back.
 """
 import os
+import re
 
 from . import runner
 
@@ -66,7 +67,15 @@ def _summary(procs, solo=False):
     if sorted(done) != [0, 1]:
         raise runner.BenchError(f"expected a 'done' line from ranks 0 and 1, got:\n{text[-2000:]}")
     steady = runner.parse_steady(text)
+    blas = sorted(set(re.findall(r" blas (\S+)", text)))
+    if not blas:
+        raise runner.BenchError(f"no side named its BLAS:\n{text[-2000:]}")
+    if "reference" in blas:
+        raise runner.BenchError("refusing to report: the reference BLAS (netlib) was resolved, "
+                                "~18x slower than an optimized one; install libopenblas0-openmp "
+                                "(deploy/install-deps.sh does)")
     return {
+        "blas": ",".join(blas),
         "steps": done[0][0],
         "samples_per_s": sum(v[3] for v in done.values()) / len(done),
         "steady_samples_per_s": sum(steady.values()) / len(steady) if steady else None,
@@ -84,7 +93,8 @@ def run(reps=3, models=("mlp", "cnn"), steps_scale=1.0, log=print):
             solo = cyclr_run(model, limit, solo=True)
             ratio = c["samples_per_s"] / d["samples_per_s"]
             rows.append({"cyclr": c, "ddp": d, "solo": solo, "ratio": ratio})
-            log(f"  peer {model} rep {rep + 1}/{reps}: cyclr {c['samples_per_s']:.0f}, "
+            log(f"  peer {model} rep {rep + 1}/{reps} (blas cyclr {c['blas']}, ddp {d['blas']}): "
+                f"cyclr {c['samples_per_s']:.0f}, "
                 f"ddp {d['samples_per_s']:.0f}, no-communication bound "
                 f"{solo['samples_per_s']:.0f} samples/s per rank, ratio {ratio:.3f}")
         results[model] = {
