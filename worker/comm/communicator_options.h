@@ -3,6 +3,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "core/status.h"
@@ -65,5 +67,14 @@ const char* ShmModeName(ShmMode mode);
 size_t DataTypeSize(DataType type);
 const char* DataTypeName(DataType type);
 const char* ReduceOpName(ReduceOp op);
+
+// How every backend names a collective in its errors, e.g.
+// "gloo allreduce #7 (1024 float32, sum) on rank 1" (`detail` from the two helpers below).
+std::string DescribeCollective(const std::string& backend, const char* name, uint64_t seq,
+                               const std::string& detail, int rank);
+std::string AllReduceDetail(size_t count, DataType type, ReduceOp op);  // "1024 float32, sum"
+std::string BroadcastDetail(size_t count, DataType type, int root);     // "3 int64 from rank 0"
+// INVALID_ARGUMENT for a broadcast root outside [0, world_size).
+Status CheckBroadcastRoot(int root, int world_size);
 
 }  // namespace cyclr

@@ -1,13 +1,13 @@
 #include "worker/comm/gloo_communicator.h"
 
-#include <utility>
-
 #include <gloo/allreduce.h>
 #include <gloo/barrier.h>
 #include <gloo/broadcast.h>
 #include <gloo/math.h>
 #include <gloo/rendezvous/context.h>
 #include <gloo/transport/tcp/device.h>
+
+#include <utility>
 
 #include "worker/comm/gloo_errors.h"
 #include "worker/comm/gloo_store_adapter.h"
@@ -57,10 +57,10 @@ StatusOr<std::unique_ptr<GlooCommunicator>> GlooCommunicator::Create(
   std::shared_ptr<gloo::transport::Device> device;
   Status s = CallGloo([&] { device = gloo::transport::tcp::CreateDevice(attr); });
   if (!s.ok()) {
-    return Status::InvalidArgument("cannot listen on " +
-                                   (options.iface.empty() ? "hostname \"" + options.hostname
-                                                          : "iface \"" + options.iface) +
-                                   "\": " + s.message());
+    return Status::InvalidArgument(
+        "cannot listen on " +
+        (options.iface.empty() ? "hostname \"" + options.hostname : "iface \"" + options.iface) +
+        "\": " + s.message());
   }
   auto context = std::make_shared<gloo::rendezvous::Context>(options.rank, options.world_size);
   context->setTimeout(options.rendezvous_timeout);
@@ -85,42 +85,33 @@ GlooCommunicator::~GlooCommunicator() { executor_.reset(); }
 
 std::string GlooCommunicator::Describe(const char* name, uint64_t seq,
                                        const std::string& detail) const {
-  return std::string("gloo ") + name + " #" + std::to_string(seq) + " (" + detail + ") on rank " +
-         std::to_string(options_.rank);
+  return DescribeCollective("gloo", name, seq, detail, options_.rank);
 }
 
 std::unique_ptr<Work> GlooCommunicator::AllReduce(void* data, size_t count, DataType type,
                                                   ReduceOp op) {
   const uint64_t seq = next_seq_++;
-  std::string what = Describe("allreduce", seq,
-                              std::to_string(count) + " " + DataTypeName(type) + ", " +
-                                  ReduceOpName(op));
-  return executor_->Submit(std::move(what), [=] {
-    return RunAllReduce(data, count, type, op, Tag(seq));
-  });
+  std::string what = Describe("allreduce", seq, AllReduceDetail(count, type, op));
+  return executor_->Submit(std::move(what),
+                           [=] { return RunAllReduce(data, count, type, op, Tag(seq)); });
 }
 
 std::unique_ptr<Work> GlooCommunicator::Broadcast(void* data, size_t count, DataType type,
                                                   int root) {
-  if (root < 0 || root >= options_.world_size) {  // rejected before it takes a sequence number
-    return CompletedWork(Status::InvalidArgument("broadcast root (" + std::to_string(root) +
-                                                 ") must be in [0, " +
-                                                 std::to_string(options_.world_size) + ")"));
+  // Rejected before it takes a sequence number.
+  if (Status bad = CheckBroadcastRoot(root, options_.world_size); !bad.ok()) {
+    return CompletedWork(bad);
   }
   const uint64_t seq = next_seq_++;
-  std::string what = Describe("broadcast", seq,
-                              std::to_string(count) + " " + DataTypeName(type) + " from rank " +
-                                  std::to_string(root));
-  return executor_->Submit(std::move(what), [=] {
-    return RunBroadcast(data, count, type, root, Tag(seq));
-  });
+  std::string what = Describe("broadcast", seq, BroadcastDetail(count, type, root));
+  return executor_->Submit(std::move(what),
+                           [=] { return RunBroadcast(data, count, type, root, Tag(seq)); });
 }
 
 Status GlooCommunicator::Barrier(std::chrono::milliseconds timeout) {
   const uint64_t seq = next_seq_++;
-  auto work = executor_->Submit(Describe("barrier", seq, ""), [=] {
-    return RunBarrier(timeout, Tag(seq));
-  });
+  auto work = executor_->Submit(Describe("barrier", seq, ""),
+                                [=] { return RunBarrier(timeout, Tag(seq)); });
   // A little longer than Gloo's own bound, so Gloo's more precise error wins the race.
   return work->Wait(timeout + timeout / 10 + std::chrono::milliseconds(50));
 }

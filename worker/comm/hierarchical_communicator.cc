@@ -46,29 +46,25 @@ HierarchicalCommunicator::~HierarchicalCommunicator() { executor_.reset(); }
 
 std::string HierarchicalCommunicator::Describe(const char* name, uint64_t seq,
                                                const std::string& detail) const {
-  return std::string("shm+gloo ") + name + " #" + std::to_string(seq) + " (" + detail +
-         ") on rank " + std::to_string(options_.rank) + " (host " + std::to_string(host_) + ")";
+  return DescribeCollective("shm+gloo", name, seq, detail, options_.rank) + " (host " +
+         std::to_string(host_) + ")";
 }
 
 std::unique_ptr<Work> HierarchicalCommunicator::AllReduce(void* data, size_t count, DataType type,
                                                           ReduceOp op) {
   const uint64_t seq = next_seq_++;
-  std::string what = Describe(
-      "allreduce", seq, std::to_string(count) + " " + DataTypeName(type) + ", " + ReduceOpName(op));
+  std::string what = Describe("allreduce", seq, AllReduceDetail(count, type, op));
   return executor_->Submit(std::move(what), [=] { return RunAllReduce(data, count, type, op); });
 }
 
 std::unique_ptr<Work> HierarchicalCommunicator::Broadcast(void* data, size_t count, DataType type,
                                                           int root) {
-  if (root < 0 || root >= options_.world_size) {  // rejected before it takes a sequence number
-    return CompletedWork(Status::InvalidArgument("broadcast root (" + std::to_string(root) +
-                                                 ") must be in [0, " +
-                                                 std::to_string(options_.world_size) + ")"));
+  // Rejected before it takes a sequence number.
+  if (Status bad = CheckBroadcastRoot(root, options_.world_size); !bad.ok()) {
+    return CompletedWork(bad);
   }
   const uint64_t seq = next_seq_++;
-  std::string what = Describe(
-      "broadcast", seq,
-      std::to_string(count) + " " + DataTypeName(type) + " from rank " + std::to_string(root));
+  std::string what = Describe("broadcast", seq, BroadcastDetail(count, type, root));
   return executor_->Submit(std::move(what), [=] { return RunBroadcast(data, count, type, root); });
 }
 

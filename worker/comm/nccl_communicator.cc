@@ -26,7 +26,8 @@ Status PollUntilReady(ncclComm_t comm, Clock::time_point deadline, const std::st
     CYCLR_NCCL_RETURN_IF_ERROR(ncclCommGetAsyncError(comm, &state));
     if (state == ncclSuccess) return Status::Ok();
     if (state != ncclInProgress) return NcclError(state, what.c_str(), __FILE__, __LINE__, comm);
-    if (Clock::now() > deadline) return Status::DeadlineExceeded(what + " did not complete in time");
+    if (Clock::now() > deadline)
+      return Status::DeadlineExceeded(what + " did not complete in time");
     std::this_thread::sleep_for(kPollInterval);
   }
 }
@@ -35,8 +36,9 @@ StatusOr<int> PickDevice(const CommunicatorOptions& o) {
   int count = 0;
   if (cudaGetDeviceCount(&count) != cudaSuccess || count == 0) {
     cudaGetLastError();
-    return Status::FailedPrecondition("backend \"nccl\" needs a CUDA device, and none is visible; "
-                                      "use backend \"gloo\"");
+    return Status::FailedPrecondition(
+        "backend \"nccl\" needs a CUDA device, and none is visible; "
+        "use backend \"gloo\"");
   }
   const int device = o.cuda_device >= 0 ? o.cuda_device : o.rank % count;
   if (device >= count) {
@@ -133,7 +135,8 @@ class NcclWork : public Work {
 namespace {
 
 // Rank 0 creates the id and publishes it; every other rank reads it (waiting for rank 0).
-StatusOr<ncclUniqueId> ExchangeUniqueId(const CommunicatorOptions& o, std::shared_ptr<Store> store) {
+StatusOr<ncclUniqueId> ExchangeUniqueId(const CommunicatorOptions& o,
+                                        std::shared_ptr<Store> store) {
   PrefixStore ids(o.store_prefix + "/nccl", std::move(store));
   ncclUniqueId id;
   if (o.rank == 0) {
@@ -143,9 +146,8 @@ StatusOr<ncclUniqueId> ExchangeUniqueId(const CommunicatorOptions& o, std::share
   }
   CYCLR_ASSIGN_OR_RETURN(auto values, ids.Get({"unique_id"}, o.rendezvous_timeout));
   if (values[0].size() != NCCL_UNIQUE_ID_BYTES) {
-    return Status::Internal("NCCL unique id in the store has " +
-                            std::to_string(values[0].size()) + " bytes, expected " +
-                            std::to_string(NCCL_UNIQUE_ID_BYTES));
+    return Status::Internal("NCCL unique id in the store has " + std::to_string(values[0].size()) +
+                            " bytes, expected " + std::to_string(NCCL_UNIQUE_ID_BYTES));
   }
   std::copy(values[0].begin(), values[0].end(), id.internal);
   return id;
@@ -159,8 +161,8 @@ Status InitComm(const CommunicatorOptions& o, const ncclUniqueId& id,
   ncclUniqueId mutable_id = id;
   CYCLR_NCCL_RETURN_IF_ERROR(
       ncclCommInitRankConfig(&state->comm, o.world_size, mutable_id, o.rank, &config));
-  Status s = PollUntilReady(state->comm, Clock::now() + o.rendezvous_timeout,
-                            "ncclCommInitRankConfig");
+  Status s =
+      PollUntilReady(state->comm, Clock::now() + o.rendezvous_timeout, "ncclCommInitRankConfig");
   if (!s.ok()) state->Fail(s);
   return s;
 }
@@ -228,8 +230,7 @@ std::unique_ptr<Work> NcclCommunicator::Enqueue(const std::string& what, Launch 
 
 std::unique_ptr<Work> NcclCommunicator::AllReduce(void* data, size_t count, DataType type,
                                                   ReduceOp op) {
-  const std::string what = std::string("nccl allreduce (") + std::to_string(count) + " " +
-                           DataTypeName(type) + ", " + ReduceOpName(op) + ") on rank " +
+  const std::string what = "nccl allreduce (" + AllReduceDetail(count, type, op) + ") on rank " +
                            std::to_string(options_.rank);
   return Enqueue(what, [&](ncclComm_t comm, cudaStream_t stream) {
     return ncclAllReduce(data, data, count, ToNccl(type), ToNccl(op), comm, stream);
@@ -238,14 +239,11 @@ std::unique_ptr<Work> NcclCommunicator::AllReduce(void* data, size_t count, Data
 
 std::unique_ptr<Work> NcclCommunicator::Broadcast(void* data, size_t count, DataType type,
                                                   int root) {
-  if (root < 0 || root >= options_.world_size) {
-    return CompletedWork(Status::InvalidArgument("broadcast root (" + std::to_string(root) +
-                                                 ") must be in [0, " +
-                                                 std::to_string(options_.world_size) + ")"));
+  if (Status bad = CheckBroadcastRoot(root, options_.world_size); !bad.ok()) {
+    return CompletedWork(bad);
   }
-  const std::string what = std::string("nccl broadcast (") + std::to_string(count) + " " +
-                           DataTypeName(type) + " from rank " + std::to_string(root) +
-                           ") on rank " + std::to_string(options_.rank);
+  const std::string what = "nccl broadcast (" + BroadcastDetail(count, type, root) + ") on rank " +
+                           std::to_string(options_.rank);
   return Enqueue(what, [&](ncclComm_t comm, cudaStream_t stream) {
     return ncclBroadcast(data, data, count, ToNccl(type), root, comm, stream);
   });

@@ -50,15 +50,13 @@ std::vector<std::string> ShmCommunicator::segment_names() const {
 
 std::string ShmCommunicator::Describe(const char* name, uint64_t seq,
                                       const std::string& detail) const {
-  return std::string("shm ") + name + " #" + std::to_string(seq) + " (" + detail + ") on rank " +
-         std::to_string(options_.rank);
+  return DescribeCollective("shm", name, seq, detail, options_.rank);
 }
 
 std::unique_ptr<Work> ShmCommunicator::AllReduce(void* data, size_t count, DataType type,
                                                  ReduceOp op) {
   const uint64_t seq = next_seq_++;
-  std::string what = Describe(
-      "allreduce", seq, std::to_string(count) + " " + DataTypeName(type) + ", " + ReduceOpName(op));
+  std::string what = Describe("allreduce", seq, AllReduceDetail(count, type, op));
   char* bytes = static_cast<char*>(data);
   return executor_->Submit(std::move(what),
                            [=] { return Finish(RunAllReduce(bytes, count, type, op)); });
@@ -66,15 +64,12 @@ std::unique_ptr<Work> ShmCommunicator::AllReduce(void* data, size_t count, DataT
 
 std::unique_ptr<Work> ShmCommunicator::Broadcast(void* data, size_t count, DataType type,
                                                  int root) {
-  if (root < 0 || root >= options_.world_size) {  // rejected before it takes a sequence number
-    return CompletedWork(Status::InvalidArgument("broadcast root (" + std::to_string(root) +
-                                                 ") must be in [0, " +
-                                                 std::to_string(options_.world_size) + ")"));
+  // Rejected before it takes a sequence number.
+  if (Status bad = CheckBroadcastRoot(root, options_.world_size); !bad.ok()) {
+    return CompletedWork(bad);
   }
   const uint64_t seq = next_seq_++;
-  std::string what = Describe(
-      "broadcast", seq,
-      std::to_string(count) + " " + DataTypeName(type) + " from rank " + std::to_string(root));
+  std::string what = Describe("broadcast", seq, BroadcastDetail(count, type, root));
   char* bytes = static_cast<char*>(data);
   const size_t n = count * DataTypeSize(type);
   return executor_->Submit(std::move(what), [=] { return Finish(RunBroadcast(bytes, n, root)); });
