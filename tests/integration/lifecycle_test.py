@@ -71,6 +71,11 @@ class Coordinator:
     def job(self, name):
         return json.loads(self.ctl("jobs", "get", name, "--output", "json").stdout)
 
+    def state(self, name):
+        """The job's state, or None while it does not exist (yet)."""
+        r = self.ctl("jobs", "get", name, "--output", "json", check=False)
+        return json.loads(r.stdout)["state"] if r.returncode == 0 else None
+
     def metrics(self):
         return urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics",
                                       timeout=5).read().decode()
@@ -135,7 +140,7 @@ def follow_across_restart_and_freeze(tmp):
               "--epochs", "1", *TRAIN)
         f = c.follow("launch", "--name", "ext2", "--workers", "1", "--launcher", "external",
                      "--epochs", "1", *TRAIN, "--follow")
-        wait_until(lambda: c.job("ext2")["state"] == "PENDING", 30, "ext2 to exist")
+        wait_until(lambda: c.state("ext2") == "PENDING", 30, "ext2 to exist")
         time.sleep(1)
         c.proc.send_signal(signal.SIGKILL)
         c.proc.wait(10)
@@ -149,7 +154,7 @@ def follow_across_restart_and_freeze(tmp):
 
         f = c.follow("--follow-timeout-s", "5", "launch", "--name", "ext3", "--workers", "1",
                      "--launcher", "external", "--epochs", "1", *TRAIN, "--follow")
-        wait_until(lambda: c.job("ext3")["state"] == "PENDING", 30, "ext3 to exist")
+        wait_until(lambda: c.state("ext3") == "PENDING", 30, "ext3 to exist")
         time.sleep(1)
         c.proc.send_signal(signal.SIGSTOP)
         frozen = time.time()
