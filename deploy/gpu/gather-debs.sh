@@ -8,8 +8,8 @@
 #
 # The closure is `apt-cache depends --recurse` of the -dev packages below, minus what every
 # machine that can build C++ has (glibc, libstdc++, gcc's runtime) and minus libcurl's closure
-# (only prometheus-cpp's push library needs curl; cyclr uses pull: cmake/stubs/CURLConfig.cmake
-# satisfies prometheus-cpp-config's find_dependency(CURL) instead).
+# (only prometheus-cpp's push library needs curl; cyclr uses pull, so the unpacked
+# prometheus-cpp-config.cmake is told that push is off and no longer asks for CURL).
 #
 # Then it trims what neither the build nor the run needs (docs, man pages, static libraries
 # except GoogleTest's, which Debian ships only as .a) and prints the size of the sysroot and of
@@ -90,6 +90,14 @@ while IFS= read -r -d '' a; do
   grep -qxF "$name" <<<"$keep_static" && continue
   rm -f "$a"
 done < <(find "$sysroot" -name '*.a' -print0)
+# Debian builds prometheus-cpp with push (which needs libcurl, left out above); cyclr links core
+# and pull only. The config's own switch turns find_dependency(CURL) off; the push target stays
+# defined but unused, and CMake would refuse any link to it (CURL::libcurl does not exist).
+prom_config=$(find "$sysroot" -name prometheus-cpp-config.cmake | head -1)
+[[ -n $prom_config ]] || { echo "gather-debs: no prometheus-cpp-config.cmake unpacked" >&2; exit 1; }
+sed -i 's/^set(PROMETHEUS_CPP_ENABLE_PUSH ON)$/set(PROMETHEUS_CPP_ENABLE_PUSH OFF)/' "$prom_config"
+grep -qx 'set(PROMETHEUS_CPP_ENABLE_PUSH OFF)' "$prom_config" ||
+  { echo "gather-debs: $prom_config: could not turn push off" >&2; exit 1; }
 # Debug links and Python bindings are of no use there.
 rm -rf "$sysroot"/usr/lib/debug "$sysroot"/usr/lib/python3*
 [[ $(uname -m) == x86_64 ]] && find "$sysroot" -type f \( -name '*.so*' -o -path '*/bin/*' \) \

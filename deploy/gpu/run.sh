@@ -170,12 +170,11 @@ link_flags="-L$sysroot/usr/lib/x86_64-linux-gnu -L$sysroot/usr/lib -Wl,-rpath-li
 cmake_args=(
   -S "$root/deploy/gpu" -B "$build" -G Ninja
   -DCMAKE_BUILD_TYPE=Release
-  "-DCMAKE_PREFIX_PATH=$sysroot/usr;$root/deploy/gpu/cmake/stubs;$torch_prefix"
+  "-DCMAKE_PREFIX_PATH=$sysroot/usr;$torch_prefix"
   "-DCMAKE_CXX_FLAGS=-isystem $sysroot/usr/include"
   "-DCMAKE_EXE_LINKER_FLAGS=$link_flags"
   "-DCMAKE_SHARED_LINKER_FLAGS=$link_flags"
   "-DProtobuf_PROTOC_EXECUTABLE=$build/tools/protoc"
-  "-DCURL_DIR=$root/deploy/gpu/cmake/stubs"
   -DCYCLR_WITH_NCCL=ON "-DCYCLR_CUDA_ROOT=$fake"
   -DCYCLR_BUILD_TESTS=ON -DCYCLR_BUILD_BENCH=OFF -DCYCLR_BUILD_FUZZERS=OFF
   "-DCUDAToolkit_ROOT=$cuda_home" "-DCMAKE_CUDA_COMPILER=$cuda_home/bin/nvcc"
