@@ -113,7 +113,6 @@ void Coordinator::WatchHeartbeats() {
                    static_cast<long long>(
                        std::chrono::duration_cast<std::chrono::milliseconds>(now - last).count()));
       jobs_->GrantGrace(now);
-      stalls_.fetch_add(1);
     }
     jobs_->CheckHeartbeats(now);
     if (options_.retain.count() > 0) jobs_->ExpireEnded(NowUnixMs(), options_.retain);

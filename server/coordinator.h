@@ -13,7 +13,6 @@
 
 #include <grpcpp/server.h>
 
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
@@ -61,8 +60,6 @@ class Coordinator {
   const std::string& address() const { return address_; }
   int port() const { return port_; }
   int metrics_port() const { return metrics_ ? metrics_->port() : 0; }
-  // Times the heartbeat checker found this process stalled (and granted a grace period).
-  int64_t stalls() const { return stalls_.load(); }
   // Idempotent; returns when no RPC is running any more.
   void Shutdown();
 
@@ -97,7 +94,6 @@ class Coordinator {
   std::mutex watchdog_mu_;
   std::condition_variable watchdog_cv_;
   bool watchdog_done_ = false;  // GUARDED_BY(watchdog_mu_)
-  std::atomic<int64_t> stalls_{0};
 };
 
 }  // namespace cyclr

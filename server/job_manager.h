@@ -227,6 +227,9 @@ class JobManager {
   void Expect(Entry* e);  // every rank is expected to run (live) and report from now
   // The silence that fails `rank`, or "" (REQUIRES mu_ held).
   std::string Silence(const Entry& e, int rank, Clock::time_point now) const;
+  // The "last heard" time that gives a rank max(heartbeat_timeout, adoption_grace) from `now`
+  // (after a coordinator restart or stall).
+  Clock::time_point GraceSeen(Clock::time_point now) const;
   Entry& AddEntry(v1::Job job);  // REQUIRES mu_ held; the next seq
   bool LocalWithLauncher(const Entry& e) const;
 

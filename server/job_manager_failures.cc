@@ -110,7 +110,7 @@ std::string JobManager::Silence(const Entry& e, int r, Clock::time_point now) co
 }
 
 void JobManager::CheckHeartbeats(Clock::time_point now) {
-  std::vector<std::pair<std::string, Followup>> todo;
+  std::vector<std::pair<std::string, Followup>> failed;  // run once the lock is released
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (auto& [name, e] : jobs_) {
@@ -118,19 +118,22 @@ void JobManager::CheckHeartbeats(Clock::time_point now) {
       for (int r = 0; r < e.job.spec().workers(); ++r) {
         std::string why = Silence(e, r, now);
         if (why.empty()) continue;
-        todo.emplace_back(name, GroupFailed(&e, why));
+        failed.emplace_back(name, GroupFailed(&e, why));
         break;
       }
     }
   }
-  for (const auto& [name, f] : todo) Run(name, f);
+  for (const auto& [name, f] : failed) Run(name, f);
+}
+
+JobManager::Clock::time_point JobManager::GraceSeen(Clock::time_point now) const {
+  return now + std::max(std::chrono::milliseconds(0),
+                        options_.adoption_grace - options_.heartbeat_timeout);
 }
 
 void JobManager::GrantGrace(Clock::time_point now) {
   std::lock_guard<std::mutex> lock(mu_);
-  // Heard from at `seen`: silent past max(heartbeat_timeout, adoption_grace) from now fails.
-  Clock::time_point seen = now + std::max(std::chrono::milliseconds(0),
-                                          options_.adoption_grace - options_.heartbeat_timeout);
+  const Clock::time_point seen = GraceSeen(now);
   for (auto& [name, e] : jobs_) {
     if (IsTerminal(e.job.state()) || !LocalWithLauncher(e)) continue;
     for (auto& [r, rank] : e.ranks) rank.last_seen = std::max(rank.last_seen, seen);
@@ -172,10 +175,7 @@ void JobManager::AdoptWorkers() {
     if (!launcher) return;
     for (auto& [name, e] : jobs_) {
       if (IsTerminal(e.job.state()) || !LocalWithLauncher(e)) continue;
-      // Counted as heard from now + (grace - timeout): silent past max(timeout, grace) fails.
-      Clock::time_point seen =
-          Clock::now() + std::max(std::chrono::milliseconds(0),
-                                  options_.adoption_grace - options_.heartbeat_timeout);
+      const Clock::time_point seen = GraceSeen(Clock::now());
       for (int r = 0; r < e.job.spec().workers(); ++r) {
         // Ranks of a RUNNING job had registered with the previous coordinator.
         e.ranks[r].last_seen = seen;
