@@ -118,7 +118,11 @@ std::string FormatJob(const v1::Job& job, OutputFormat format) {
   AddField(&out, "lr", FormatG(job.lr(), 6));
   AddField(&out, "momentum", job.has_momentum() ? FormatG(job.momentum(), 4) : "-");
   AddField(&out, "loss", FormatG(job.loss(), 4));
-  AddField(&out, "test accuracy", AccuracyText(job.test_accuracy()));
+  if (s.loss() == "mse") {
+    AddField(&out, "test mse", job.test_loss() > 0 ? FormatG(job.test_loss(), 5) : "not measured");
+  } else {
+    AddField(&out, "test accuracy", AccuracyText(job.test_accuracy()));
+  }
   AddField(&out, "samples/s", FormatG(job.samples_per_second(), 5));
   AddField(
       &out, "schedule",
@@ -127,8 +131,16 @@ std::string FormatJob(const v1::Job& job, OutputFormat format) {
       &out, "workers",
       std::to_string(s.workers()) + " (" + OrDash(s.backend()) + ", " + OrDash(s.launcher()) + ")");
   AddField(&out, "training",
-           OrDash(s.model()) + " on " + OrDash(s.dataset()) + ", " + OrDash(s.optimizer()) +
-               ", batch " + std::to_string(s.batch_size()) + " per worker");
+           (s.model_file().empty() ? OrDash(s.model()) : s.model_file()) + " on " +
+               OrDash(s.dataset()) + ", " + OrDash(s.optimizer()) + ", batch " +
+               std::to_string(s.batch_size()) + " per worker" +
+               (s.loss() == "mse" ? ", loss mse" : ""));
+  if (!s.model_file().empty() && !s.output_dir().empty()) {
+    AddField(&out, "trained model", s.output_dir() + "/model.pt" +
+                                        (job.state() == v1::SUCCEEDED ? "" : " (written at the end)"));
+  } else if (!s.model_file().empty() && !s.checkpoint_dir().empty()) {
+    AddField(&out, "trained model", s.checkpoint_dir() + "/model.pt (with each checkpoint)");
+  }
   AddField(&out, "created", TimeText(job.created_unix_ms()));
   AddField(&out, "updated", TimeText(job.updated_unix_ms()));
   if (job.ranks_size() > 0) out += "\n" + RanksTable(job);

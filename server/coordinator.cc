@@ -156,6 +156,7 @@ std::vector<JobMetrics> Coordinator::MetricsSnapshot() const {
     m.momentum = job.has_momentum() ? job.momentum() : job.spec().momentum();
     m.loss_mean = job.loss();
     m.test_accuracy = job.test_accuracy();
+    m.test_loss = job.test_loss();
     m.samples_per_second = job.samples_per_second();
     m.schedule_version = job.schedule_version();
     StatusOr<TimelinePoint> p = schedules_->PointAt(job.name(), job.global_step());

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "proto/proto_convert.h"
+#include "server/job_files.h"
 #include "server/job_spec_rules.h"
 #include "server/manager_util.h"
 
@@ -34,6 +35,7 @@ void JobManager::SetLauncher(Launcher* launcher) {
 
 StatusOr<v1::Job> JobManager::Launch(v1::JobSpec spec) {
   CYCLR_RETURN_IF_ERROR(NormalizeJobSpec(&spec));
+  CYCLR_RETURN_IF_ERROR(CheckJobFiles(&spec));
   CYCLR_ASSIGN_OR_RETURN(ScheduleSpec schedule, FromProto(spec.schedule()));
   Revision first;
   first.version = 1;
@@ -269,6 +271,7 @@ void JobManager::ApplySteps(Entry* e, const v1::ReportProgressRequest& r) {
     if (ep.epoch() >= e->job.epoch()) {
       e->job.set_epoch(ep.epoch());
       e->job.set_test_accuracy(ep.test_accuracy());
+      e->job.set_test_loss(ep.test_loss());
     }
   }
   if (r.total_steps() > 0) e->job.set_total_steps(r.total_steps());

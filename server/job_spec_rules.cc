@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/limits.h"
+#include "core/npy_dataset_files.h"
 #include "proto/proto_convert.h"
 
 namespace cyclr {
@@ -52,13 +53,16 @@ Status CheckTexts(const v1::JobSpec& s) {
   CYCLR_RETURN_IF_ERROR(MaxBytes("data_dir", s.data_dir(), limits::kMaxPathBytes));
   CYCLR_RETURN_IF_ERROR(MaxBytes("checkpoint_dir", s.checkpoint_dir(), limits::kMaxPathBytes));
   CYCLR_RETURN_IF_ERROR(MaxBytes("resume_from", s.resume_from(), limits::kMaxPathBytes));
+  CYCLR_RETURN_IF_ERROR(MaxBytes("model_file", s.model_file(), limits::kMaxPathBytes));
+  CYCLR_RETURN_IF_ERROR(MaxBytes("output_dir", s.output_dir(), limits::kMaxPathBytes));
   return Status::Ok();
 }
 
 void FillDefaults(v1::JobSpec* s) {
   if (s->optimizer().empty()) s->set_optimizer("sgd");
   if (s->launcher().empty()) s->set_launcher("local");
-  if (s->data_dir().empty()) s->set_data_dir(kDefaultDataDir);
+  if (s->data_dir().empty() && s->dataset() != "npy") s->set_data_dir(kDefaultDataDir);
+  if (s->loss().empty()) s->set_loss("cross-entropy");
   if (!s->has_momentum()) s->set_momentum(kDefaultMomentum);
   if (s->bucket_mb() == 0.0) s->set_bucket_mb(kDefaultBucketMb);
   if (s->seed() == 0) s->set_seed(1);
@@ -113,6 +117,52 @@ Status CheckFaultTolerance(const v1::JobSpec& s) {
   return Status::Ok();
 }
 
+bool IsHexDigest(const std::string& d) {
+  if (d.size() != 64) return false;
+  for (char c : d) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+// The model, the data and the loss: a built-in model or the user's TorchScript file; built-in
+// datasets are classification, so mse needs the user's model and npy data.
+Status CheckModelAndData(const v1::JobSpec& s) {
+  if (s.model_file().empty()) {
+    CYCLR_RETURN_IF_ERROR(OneOf("model", s.model(), {"mlp", "cnn"}));
+  } else if (!s.model().empty()) {
+    return Status::InvalidArgument("model (" + limits::Echo(s.model()) +
+                                   ") and model_file are exclusive: give one");
+  }
+  if (!s.model_sha256().empty() && !IsHexDigest(s.model_sha256())) {
+    return Status::InvalidArgument("model_sha256 (" + limits::Echo(s.model_sha256()) +
+                                   ") must be 64 lowercase hex digits (sha256sum's output)");
+  }
+  if (!s.model_sha256().empty() && s.model_file().empty()) {
+    return Status::InvalidArgument("model_sha256 is only meaningful with model_file");
+  }
+  CYCLR_RETURN_IF_ERROR(OneOf("dataset", s.dataset(), {"fashion-mnist", "synthetic", "npy"}));
+  CYCLR_RETURN_IF_ERROR(OneOf("loss", s.loss(), {"cross-entropy", "mse"}));
+  if (s.loss() == "mse" && (s.dataset() != "npy" || s.model_file().empty())) {
+    return Status::InvalidArgument(
+        "loss (\"mse\") needs dataset npy with float targets and a model_file: the built-in "
+        "models and datasets are classification");
+  }
+  if (s.dataset() == "npy" && s.data_dir().empty()) {
+    return Status::InvalidArgument("data_dir is required for dataset npy (a folder with "
+                                   "train_x.npy and train_y.npy)");
+  }
+  if (!s.normalize().empty()) {
+    if (s.dataset() != "npy") {
+      return Status::InvalidArgument("normalize applies to dataset npy only (the built-in "
+                                     "datasets are normalised already)");
+    }
+    double mean = 0, std = 1;
+    CYCLR_RETURN_IF_ERROR(ParseNormalize(s.normalize(), "normalize", &mean, &std));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 bool IsValidJobName(const std::string& name) {
@@ -136,8 +186,7 @@ Status NormalizeJobSpec(v1::JobSpec* s) {
   }
   CYCLR_RETURN_IF_ERROR(CheckNumbers(*s));
   CYCLR_RETURN_IF_ERROR(CheckTexts(*s));
-  CYCLR_RETURN_IF_ERROR(OneOf("model", s->model(), {"mlp", "cnn"}));
-  CYCLR_RETURN_IF_ERROR(OneOf("dataset", s->dataset(), {"fashion-mnist", "synthetic"}));
+  CYCLR_RETURN_IF_ERROR(CheckModelAndData(*s));
   CYCLR_RETURN_IF_ERROR(OneOf("optimizer", s->optimizer(), {"sgd", "adamw"}));
   CYCLR_RETURN_IF_ERROR(OneOf("backend", s->backend(), {"", "gloo", "nccl"}));
   CYCLR_RETURN_IF_ERROR(OneOf("launcher", s->launcher(), {"local", "external"}));

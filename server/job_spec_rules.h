@@ -5,8 +5,12 @@
 // "workers (0) must be between 1 and 64". Rules:
 //   name        [a-z0-9][a-z0-9-]{0,62}
 //   workers     1..64
-//   model       mlp | cnn
-//   dataset     fashion-mnist | synthetic
+//   model       mlp | cnn, or empty with model_file (a TorchScript file; at most kMaxPathBytes)
+//   model_sha256 empty or 64 lowercase hex digits, only with model_file
+//   dataset     fashion-mnist | synthetic | npy (needs data_dir)
+//   loss        cross-entropy (default) | mse (needs dataset npy and model_file)
+//   normalize   "MEAN,STD" (finite, STD > 0), dataset npy only
+//   output_dir  at most kMaxPathBytes
 //   epochs      1..kMaxEpochs;  batch_size 1..kMaxBatchSize;  threads 0..kMaxThreads
 //   train_limit, test_limit, checkpoint_every  0..kMaxStep
 //   data_dir, checkpoint_dir, resume_from      at most kMaxPathBytes (core/limits.h)
@@ -15,7 +19,7 @@
 //   weight_decay finite, >= 0
 //   backend     "" | gloo | nccl
 //   launcher    local | external          (default local)
-//   data_dir    default /usr/share/datasets/fashion-mnist
+//   data_dir    default /usr/share/datasets/fashion-mnist (except for dataset npy)
 //   bucket_mb   > 0                       (default 25)
 //   seed        default 1 when 0
 //   checkpoint_keep 0..kMaxCheckpointKeep;  max_restarts 0..kMaxRestarts

@@ -63,6 +63,8 @@ MetricsExporter::MetricsExporter(SnapshotFn snapshot)
       loss_(G(*registry_, "cyclr_loss", "Training loss a rank last reported")),
       loss_mean_(G(*registry_, "cyclr_loss_mean", "Mean of the ranks' last losses")),
       accuracy_(G(*registry_, "cyclr_test_accuracy_ratio", "Test accuracy after the last epoch")),
+      test_loss_(G(*registry_, "cyclr_test_loss",
+                   "Test loss after the last epoch (the test MSE for loss mse)")),
       samples_per_second_(G(*registry_, "cyclr_samples_per_second", "Sum over ranks")),
       cycle_index_(G(*registry_, "cyclr_cycle_index", "0-based LR cycle at the global step")),
       cycle_position_(G(*registry_, "cyclr_cycle_position_ratio", "Fraction of the cycle done")),
@@ -151,7 +153,7 @@ void MetricsExporter::RemoveJob(const std::string& job) {
   std::lock_guard<std::mutex> lock(refresh_mu_);
   const prometheus::Labels l{{"job", job}};
   for (auto* f :
-       {&lr_, &momentum_, &global_step_, &loss_mean_, &accuracy_, &samples_per_second_,
+       {&lr_, &momentum_, &global_step_, &loss_mean_, &accuracy_, &test_loss_, &samples_per_second_,
         &cycle_index_, &cycle_position_, &schedule_version_, &workers_alive_, &world_size_}) {
     RemoveSeries(*f, l);
   }
@@ -192,6 +194,7 @@ void MetricsExporter::Refresh() {
     global_step_.Add(l).Set(static_cast<double>(j.global_step));
     loss_mean_.Add(l).Set(j.loss_mean);
     accuracy_.Add(l).Set(j.test_accuracy);
+    test_loss_.Add(l).Set(j.test_loss);
     samples_per_second_.Add(l).Set(j.samples_per_second);
     cycle_index_.Add(l).Set(static_cast<double>(j.cycle));
     cycle_position_.Add(l).Set(j.cycle_position);

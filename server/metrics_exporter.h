@@ -45,6 +45,7 @@ struct JobMetrics {
   int64_t global_step = 0;
   double loss_mean = 0;
   double test_accuracy = 0;
+  double test_loss = 0;  // the test MSE for loss mse
   double samples_per_second = 0;
   int64_t cycle = 0;
   double cycle_position = 0;
@@ -98,6 +99,7 @@ class MetricsExporter {
   prometheus::Family<prometheus::Gauge>& loss_;
   prometheus::Family<prometheus::Gauge>& loss_mean_;
   prometheus::Family<prometheus::Gauge>& accuracy_;
+  prometheus::Family<prometheus::Gauge>& test_loss_;
   prometheus::Family<prometheus::Gauge>& samples_per_second_;
   prometheus::Family<prometheus::Gauge>& cycle_index_;
   prometheus::Family<prometheus::Gauge>& cycle_position_;

@@ -41,6 +41,9 @@ Status CheckSnapshot(const v1::Job& s) {
     return Status::InvalidArgument("snapshot.test_accuracy (" + Num(s.test_accuracy()) +
                                    ") must be finite and in [0, 1]");
   }
+  if (!std::isfinite(s.test_loss())) {
+    return Status::InvalidArgument("snapshot.test_loss (" + Num(s.test_loss()) + ") must be finite");
+  }
   if (!(std::isfinite(s.samples_per_second()) && s.samples_per_second() >= 0)) {
     return Status::InvalidArgument("snapshot.samples_per_second (" + Num(s.samples_per_second()) +
                                    ") must be finite and >= 0");

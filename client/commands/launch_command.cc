@@ -1,5 +1,6 @@
 // launch: a job from flags and/or a job file, optionally followed to its end.
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <memory>
 
 #include "client/commands/commands.h"
@@ -15,9 +16,14 @@ std::map<std::string, std::string> JobHelp() {
   return {
       {"name", "job name: [a-z0-9][a-z0-9-]{0,62}"},
       {"workers", "number of worker processes (world size)"},
-      {"model", "mlp | cnn"},
-      {"dataset", "fashion-mnist | synthetic"},
+      {"model", "mlp | cnn (a built-in model; or give model_file)"},
+      {"model_file", "your TorchScript model: torch.jit.script(model).save(path)"},
+      {"model_sha256", "the model file's SHA-256 (recorded at launch when not given)"},
+      {"loss", "cross-entropy (default, classification) | mse (regression)"},
+      {"dataset", "fashion-mnist | synthetic | npy (data_dir/train_x.npy, train_y.npy, test_*)"},
       {"data_dir", "dataset folder (default /usr/share/datasets/fashion-mnist)"},
+      {"normalize", "MEAN,STD for npy inputs (uint8 inputs are scaled to [0, 1] first)"},
+      {"output_dir", "rank 0 writes the trained model_file module here as model.pt"},
       {"train_limit", "use only the first K training samples (0 = all)"},
       {"test_limit", "use only the first K test samples (0 = all)"},
       {"epochs", "passes over the training set"},
@@ -65,6 +71,21 @@ Status Follow(const CommandContext& ctx, const std::string& name) {
                          (last.reason().empty() ? "" : ": " + last.reason()));
 }
 
+// The coordinator and the workers resolve paths from their own folders; a path the user typed
+// relative to where they ran cyclrctl means that folder, so it is made absolute here.
+void AbsolutePaths(v1::JobSpec* spec) {
+  const auto* d = v1::JobSpec::descriptor();
+  const auto* r = spec->GetReflection();
+  for (const char* name : {"data_dir", "checkpoint_dir", "resume_from", "model_file", "output_dir"}) {
+    const auto* f = d->FindFieldByName(name);
+    const std::string value = r->GetString(*spec, f);
+    if (value.empty() || value[0] == '/') continue;
+    std::error_code ec;
+    const auto abs = std::filesystem::absolute(value, ec);
+    if (!ec) r->SetString(spec, f, abs.lexically_normal().string());
+  }
+}
+
 Status Launch(const CommandContext& ctx, const LaunchOptions& o) {
   JobFile file;
   if (!o.job_file.empty()) {
@@ -73,6 +94,7 @@ Status Launch(const CommandContext& ctx, const LaunchOptions& o) {
   OptionMap job = Merge(file.job, o.job_flags.Given());
   CYCLR_ASSIGN_OR_RETURN(ScheduleSpec schedule, o.spec_flags.Resolve(file.schedule));
   CYCLR_ASSIGN_OR_RETURN(v1::JobSpec spec, BuildJobSpec(job, schedule, {"name"}));
+  AbsolutePaths(&spec);
   CYCLR_ASSIGN_OR_RETURN(v1::Job launched, ctx.Client().LaunchJob(spec));
   *ctx.out << launched.name() << "\n" << std::flush;
   if (!o.follow) return Status::Ok();

@@ -1,6 +1,11 @@
 """Helpers the integration tests share (they run as scripts: this folder is on sys.path)."""
+import json
+import os
+import signal
 import socket
+import subprocess
 import time
+import urllib.request
 
 
 def free_port():
@@ -19,3 +24,61 @@ def wait_until(cond, timeout, what):
             return v
         time.sleep(0.05)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+class Coordinator:
+    """A cyclr-coordinator on loopback with its state and work folders under `tmp`."""
+
+    def __init__(self, bin_dir, tmp, *flags):
+        self.bin, self.tmp, self.flags = bin_dir, tmp, list(flags)
+        self.addr = f"127.0.0.1:{free_port()}"
+        self.metrics_port = free_port()
+        self.log_path = os.path.join(tmp, "coordinator.log")
+        self.log = open(self.log_path, "a")
+        self.start()
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            [f"{self.bin}/cyclr-coordinator", "--listen", self.addr,
+             "--metrics", f"127.0.0.1:{self.metrics_port}",
+             "--state", os.path.join(self.tmp, "state.db"),
+             "--work-dir", os.path.join(self.tmp, "work"), *self.flags],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        wait_until(lambda: self.ctl("jobs", "list", check=False).returncode == 0, 30,
+                   "the coordinator to answer")
+
+    def ctl(self, *args, check=True, timeout=60):
+        r = subprocess.run([f"{self.bin}/cyclrctl", "--coordinator", self.addr, *args],
+                           capture_output=True, text=True, timeout=timeout)
+        if check and r.returncode != 0:
+            raise AssertionError(f"cyclrctl {' '.join(args)} failed: {r.stderr.strip()}")
+        return r
+
+    def follow(self, *args):
+        return subprocess.Popen([f"{self.bin}/cyclrctl", "--coordinator", self.addr, *args],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def job(self, name):
+        return json.loads(self.ctl("jobs", "get", name, "--output", "json").stdout)
+
+    def state(self, name):
+        """The job's state, or None while it does not exist (yet)."""
+        r = self.ctl("jobs", "get", name, "--output", "json", check=False)
+        return json.loads(r.stdout)["state"] if r.returncode == 0 else None
+
+    def metrics(self):
+        return urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics",
+                                      timeout=5).read().decode()
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.log.close()
+
+    def log_text(self):
+        return open(self.log_path).read()

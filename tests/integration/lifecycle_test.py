@@ -15,17 +15,14 @@ Usage: lifecycle_test.py BIN_DIR
 """
 import json
 import os
-import re
 import signal
-import socket
 import stat
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
-from harness import free_port, wait_until
+import harness
+from harness import wait_until
 
 BIN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else os.environ.get("CYCLR_BIN_DIR",
                                                                             "build/bin"))
@@ -38,60 +35,9 @@ TRAIN = ["--model", "mlp", "--dataset", "synthetic", "--train-limit", "2048",
 
 
 
-class Coordinator:
+class Coordinator(harness.Coordinator):
     def __init__(self, tmp, *flags):
-        self.tmp, self.flags = tmp, list(flags)
-        self.addr = f"127.0.0.1:{free_port()}"
-        self.metrics_port = free_port()
-        self.log_path = os.path.join(tmp, "coordinator.log")
-        self.log = open(self.log_path, "a")
-        self.start()
-
-    def start(self):
-        self.proc = subprocess.Popen(
-            [f"{BIN}/cyclr-coordinator", "--listen", self.addr,
-             "--metrics", f"127.0.0.1:{self.metrics_port}",
-             "--state", os.path.join(self.tmp, "state.db"),
-             "--work-dir", os.path.join(self.tmp, "work"), *self.flags],
-            stdout=self.log, stderr=subprocess.STDOUT)
-        wait_until(lambda: self.ctl("jobs", "list", check=False).returncode == 0, 30,
-                   "the coordinator to answer")
-
-    def ctl(self, *args, check=True, timeout=60):
-        r = subprocess.run([f"{BIN}/cyclrctl", "--coordinator", self.addr, *args],
-                           capture_output=True, text=True, timeout=timeout)
-        if check and r.returncode != 0:
-            raise AssertionError(f"cyclrctl {' '.join(args)} failed: {r.stderr.strip()}")
-        return r
-
-    def follow(self, *args):
-        return subprocess.Popen([f"{BIN}/cyclrctl", "--coordinator", self.addr, *args],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-    def job(self, name):
-        return json.loads(self.ctl("jobs", "get", name, "--output", "json").stdout)
-
-    def state(self, name):
-        """The job's state, or None while it does not exist (yet)."""
-        r = self.ctl("jobs", "get", name, "--output", "json", check=False)
-        return json.loads(r.stdout)["state"] if r.returncode == 0 else None
-
-    def metrics(self):
-        return urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics",
-                                      timeout=5).read().decode()
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGCONT)
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        self.log.close()
-
-    def log_text(self):
-        return open(self.log_path).read()
+        super().__init__(BIN, tmp, *flags)
 
 
 def cold_start(tmp):

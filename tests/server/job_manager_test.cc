@@ -47,6 +47,29 @@ INSTANTIATE_TEST_SUITE_P(
         Rule{"model", [](v1::JobSpec* s) { s->set_model("rnn"); },
              "model (\"rnn\") must be one of: mlp, cnn"},
         Rule{"dataset", [](v1::JobSpec* s) { s->set_dataset("cifar"); }, "dataset (\"cifar\")"},
+        Rule{"model_and_file",
+             [](v1::JobSpec* s) { s->set_model_file("/m.pt"); },
+             "model (\"mlp\") and model_file are exclusive: give one"},
+        Rule{"model_sha256", [](v1::JobSpec* s) { s->set_model_sha256("abc"); },
+             "model_sha256 (\"abc\") must be 64 lowercase hex digits"},
+        Rule{"loss", [](v1::JobSpec* s) { s->set_loss("hinge"); }, "loss (\"hinge\") must be one of"},
+        Rule{"loss_mse_builtin", [](v1::JobSpec* s) { s->set_loss("mse"); },
+             "loss (\"mse\") needs dataset npy with float targets and a model_file"},
+        Rule{"normalize_not_npy", [](v1::JobSpec* s) { s->set_normalize("0.5,0.5"); },
+             "normalize applies to dataset npy only"},
+        Rule{"normalize_std",
+             [](v1::JobSpec* s) {
+               s->set_dataset("npy");
+               s->set_data_dir("/d");
+               s->set_normalize("0.5,0");
+             },
+             "normalize (\"0.5,0\") must be MEAN,STD: two finite numbers with STD > 0"},
+        Rule{"model_file_long",
+             [](v1::JobSpec* s) {
+               s->clear_model();
+               s->set_model_file(std::string(5000, 'm'));
+             },
+             "model_file (\"mmm"},
         Rule{"epochs", [](v1::JobSpec* s) { s->set_epochs(0); }, "epochs (0) must be >= 1"},
         Rule{"batch_size", [](v1::JobSpec* s) { s->set_batch_size(-1); }, "batch_size (-1)"},
         Rule{"optimizer", [](v1::JobSpec* s) { s->set_optimizer("adam"); }, "optimizer (\"adam\")"},

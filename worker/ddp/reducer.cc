@@ -218,4 +218,9 @@ Status Reducer::BroadcastParameters(int root) {
   return BroadcastTensors(*comm_, all, root, options_.timeout);
 }
 
+Status Reducer::BroadcastBuffers(int root) {
+  if (buffers_.empty()) return Status::Ok();
+  return BroadcastTensors(*comm_, buffers_, root, options_.timeout);
+}
+
 }  // namespace cyclr

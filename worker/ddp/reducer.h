@@ -61,6 +61,9 @@ class Reducer {
 
   // Copies every parameter and buffer from rank `root` to all ranks (call once before training).
   Status BroadcastParameters(int root);
+  // Broadcasts only the buffers (batch-norm statistics), as DDP's broadcast_buffers; a no-op
+  // collective-free return when the model has none (same on every rank).
+  Status BroadcastBuffers(int root);
   // Issues the remaining buckets, waits (ReducerOptions::timeout), averages. On error the
   // communicator is unusable (see Communicator) and the gradients are undefined.
   Status FinishBackward();

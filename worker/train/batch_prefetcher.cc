@@ -31,7 +31,7 @@ BatchPrefetcher::~BatchPrefetcher() {
 
 Batch BatchPrefetcher::Gather(int64_t i) const {
   torch::Tensor idx = index_.slice(0, i * batch_size_, (i + 1) * batch_size_);
-  return Batch{i, data_->images.index_select(0, idx), data_->labels.index_select(0, idx)};
+  return Batch{i, data_->Inputs(idx), data_->Targets(idx)};
 }
 
 void BatchPrefetcher::Run() {

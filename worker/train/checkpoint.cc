@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
 
 #include "core/limits.h"
 
@@ -116,6 +117,13 @@ StatusOr<std::string> SaveCheckpoint(const std::string& dir, const CheckpointMet
   archive.write("model", model_archive);
   archive.write("optimizer", optimizer_archive);
   archive.write("meta.format", Int64(kFormatVersion));
+  {
+    // The CPU generator draws dropout masks: a resumed run continues its sequence. All ranks seed
+    // it alike and draw alike, so rank 0's state is every rank's.
+    at::Generator gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    archive.write("rng.cpu", gen.get_state());
+  }
   archive.write("meta.step", Int64(meta.step));
   archive.write("meta.epoch", Int64(meta.epoch));
   archive.write("meta.step_in_epoch", Int64(meta.step_in_epoch));
@@ -179,6 +187,12 @@ StatusOr<CheckpointMeta> LoadCheckpoint(const std::string& path, torch::nn::Modu
       return Status::InvalidArgument(path + ": corrupt timeline");
     }
     CYCLR_RETURN_IF_ERROR(CheckLoaded(path, model, shapes, meta));
+    torch::Tensor rng;
+    if (archive.try_read("rng.cpu", rng)) {  // absent in checkpoints written before it was kept
+      at::Generator gen = at::detail::getDefaultCPUGenerator();
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      gen.set_state(rng);  // throws on a state of the wrong size: caught below
+    }
     return meta;
   } catch (const c10::Error& e) {
     // LibTorch reports a truncated or foreign file by throwing; keep it at this edge.

@@ -1,6 +1,7 @@
-// Checkpoints: everything a job needs to resume exactly — the model, the optimizer state
-// (momentum buffers, Adam moments), the data position, the global step and the applied schedule
-// timeline (with the step each revision was applied at).
+// Checkpoints: everything a job needs to resume exactly — the model (parameters and buffers), the
+// optimizer state (momentum buffers, Adam moments), the data position, the global step, the
+// applied schedule timeline (with the step each revision was applied at) and the CPU random
+// generator's state (dropout masks).
 //
 // Written atomically: to "<name>.tmp", fsync'd, renamed to "ckpt-<step>.pt", the folder fsync'd,
 // so a reader sees a whole checkpoint or none, even across a crash. The newest `keep` are kept.

@@ -34,6 +34,15 @@ Status CheckShapes(const std::string& prefix, const IdxFile& images, const IdxFi
 
 }  // namespace
 
+torch::Tensor Dataset::Inputs(const torch::Tensor& idx) const {
+  torch::Tensor x = images.index_select(0, idx);
+  if (x.scalar_type() != torch::kFloat32) x = x.to(torch::kFloat32);
+  if (scale != 1) x.mul_(scale);
+  if (mean != 0) x.sub_(mean);
+  if (std != 1) x.div_(std);
+  return x;
+}
+
 StatusOr<Dataset> LoadFashionMnist(const std::string& dir, Split split, int64_t limit) {
   const std::string prefix = dir + "/" + SplitPrefix(split);
   CYCLR_ASSIGN_OR_RETURN(IdxFile images, ReadGzippedIdx(prefix + "-images-idx3-ubyte.gz"));

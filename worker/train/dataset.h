@@ -4,6 +4,8 @@
 // (/usr/share/datasets/fashion-mnist/{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz). Pixels are
 // scaled to [0, 1] and normalised with the training set's mean and std (0.2860, 0.3530).
 // The synthetic dataset (benchmarks) is random data of the same shape, deterministic in its seed.
+// A user's `npy` dataset (npy_dataset.h) keeps its inputs in the file's dtype, memory-mapped, and
+// converts each gathered batch (Inputs()), so a worker touches only the pages of its own batches.
 #pragma once
 
 #include <torch/torch.h>
@@ -17,9 +19,17 @@
 namespace cyclr {
 
 struct Dataset {
-  torch::Tensor images;  // [N, 1, 28, 28] float32
-  torch::Tensor labels;  // [N] int64, class in [0, 10)
-  int64_t size() const { return labels.size(0); }
+  // [N, ...] inputs: [N, 1, 28, 28] float32 for the built-in datasets; for npy the file's dtype.
+  torch::Tensor images;
+  // [N] int64 class ids (cross-entropy), or [N, ...] float32 targets (mse).
+  torch::Tensor labels;
+  // Inputs() returns float32(x) * scale, then (x - mean) / std.
+  double scale = 1, mean = 0, std = 1;
+
+  int64_t size() const { return labels.defined() ? labels.size(0) : 0; }
+  // The examples `idx` as float32 model inputs; `idx` is int64 [B].
+  torch::Tensor Inputs(const torch::Tensor& idx) const;
+  torch::Tensor Targets(const torch::Tensor& idx) const { return labels.index_select(0, idx); }
 };
 
 enum class Split { kTrain, kTest };

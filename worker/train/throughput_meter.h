@@ -33,16 +33,30 @@ class ThroughputMeter {
     }
   }
 
+  // Call inside a step, before Step(): how long the training thread blocked on the gradient
+  // all-reduce and on the step's agreement collective (counted for measured steps only).
+  void AddWaits(double gradient_ms, double agreement_ms) {
+    if (!active_) return;
+    gradient_wait_ms_ += gradient_ms;
+    agreement_wait_ms_ += agreement_ms;
+  }
+
   int64_t warmup_steps() const { return warmup_; }
+  double gradient_wait_ms_per_step() const { return PerStep(gradient_wait_ms_); }
+  double agreement_wait_ms_per_step() const { return PerStep(agreement_wait_ms_); }
   int64_t counted_steps() const { return counted_; }
   double seconds() const { return std::chrono::duration<double>(elapsed_).count(); }
 
  private:
+  double PerStep(double total) const { return counted_ > 0 ? total / counted_ : 0.0; }
+
   const int64_t warmup_;
   bool active_ = false;
   int64_t counted_ = 0;
   Clock::time_point since_;
   Clock::duration elapsed_{0};
+  double gradient_wait_ms_ = 0;
+  double agreement_wait_ms_ = 0;
 };
 
 }  // namespace cyclr

@@ -8,7 +8,6 @@
 #include "proto/proto_convert.h"
 #include "worker/train/batch_prefetcher.h"
 #include "worker/train/checkpoint.h"
-#include "worker/train/model_factory.h"
 #include "worker/train/optimizer_factory.h"
 #include "worker/train/shard_sampler.h"
 #include "worker/train/worker_options.h"
@@ -28,16 +27,6 @@ void ZeroGradInPlace(torch::nn::Module& module) {
   }
 }
 
-StatusOr<Dataset> LoadSplit(const v1::JobSpec& spec, Split split) {
-  int64_t limit = split == Split::kTrain ? spec.train_limit() : spec.test_limit();
-  if (spec.dataset() == "synthetic") {
-    int64_t n = limit > 0 ? limit : (split == Split::kTrain ? 60000 : 10000);
-    return MakeSyntheticDataset(n, spec.seed() + (split == Split::kTrain ? 0 : 1));
-  }
-  std::string dir = spec.data_dir().empty() ? "/usr/share/datasets/fashion-mnist" : spec.data_dir();
-  return LoadFashionMnist(dir, split, limit);
-}
-
 }  // namespace
 
 Trainer::Trainer(TrainerOptions options, Communicator* comm, ScheduleAgreement* agreement,
@@ -50,8 +39,8 @@ Trainer::Trainer(TrainerOptions options, Communicator* comm, ScheduleAgreement* 
 
 Status Trainer::Setup() {
   const v1::JobSpec& spec = options_.spec;
-  CYCLR_ASSIGN_OR_RETURN(train_, LoadSplit(spec, Split::kTrain));
-  CYCLR_ASSIGN_OR_RETURN(test_, LoadSplit(spec, Split::kTest));
+  CYCLR_ASSIGN_OR_RETURN(train_, LoadSplit(Split::kTrain));
+  CYCLR_ASSIGN_OR_RETURN(test_, LoadSplit(Split::kTest));
   ShardSampler sampler(train_.size(), options_.rank, options_.world_size, spec.seed());
   steps_per_epoch_ = sampler.StepsPerEpoch(spec.batch_size());
   if (steps_per_epoch_ < 1) {
@@ -66,42 +55,20 @@ Status Trainer::Setup() {
     static std::mutex init_mu;
     std::lock_guard<std::mutex> lock(init_mu);
     torch::manual_seed(spec.seed());
-    CYCLR_ASSIGN_OR_RETURN(model_, MakeModel(spec.model()));
+    CYCLR_ASSIGN_OR_RETURN(model_, BuildTrainableModel(spec));
   }
-  CYCLR_ASSIGN_OR_RETURN(optimizer_, MakeOptimizer(spec, model_->parameters()));
+  CYCLR_RETURN_IF_ERROR(AgreeOnModelFile());
+  CYCLR_RETURN_IF_ERROR(CheckModelFitsData(model_, Loss(), train_, test_));
+  CYCLR_ASSIGN_OR_RETURN(optimizer_, MakeOptimizer(spec, model_.module->parameters()));
   ReducerOptions ropts;
   if (spec.bucket_mb() > 0) ropts.bucket_cap_bytes = static_cast<size_t>(spec.bucket_mb() * 1e6);
   ropts.timeout = options_.collective_timeout;
-  CYCLR_ASSIGN_OR_RETURN(reducer_, Reducer::ForModule(*model_, comm_, ropts));
+  CYCLR_ASSIGN_OR_RETURN(reducer_, Reducer::ForModule(*model_.module, comm_, ropts));
   CYCLR_RETURN_IF_ERROR(reducer_->BroadcastParameters(0));
   CYCLR_RETURN_IF_ERROR(MaybeResume());
   if (!options_.log_dir.empty()) OpenLrLog();
   if (reporter_) reporter_->SetTotalSteps(steps_per_epoch_ * spec.epochs());
   return Status::Ok();
-}
-
-void Trainer::LogStep(int64_t step, const TimelinePoint& point, double loss) {
-  if (!lr_log_.is_open()) return;
-  char line[160];
-  std::snprintf(line, sizeof line, "%lld,%.17g,%.17g,%lld,%.9g\n", static_cast<long long>(step),
-                point.lr, point.momentum ? *point.momentum : options_.spec.momentum(),
-                static_cast<long long>(point.version), loss);
-  lr_log_ << line;
-}
-
-void Trainer::OpenLrLog() {
-  // A resumed run continues the log of the run it resumes: rows of the steps it will redo (after
-  // the checkpoint it resumed from) are dropped, so the log has one row per step.
-  const std::string path = options_.log_dir + "/lr-rank-" + std::to_string(options_.rank) + ".csv";
-  std::vector<std::string> kept;
-  std::ifstream old(path);
-  for (std::string line; step_ > 0 && std::getline(old, line);) {
-    if (!kept.empty() && std::stoll(line.substr(0, line.find(','))) >= step_) break;
-    kept.push_back(line);
-  }
-  lr_log_.open(path, std::ios::trunc);
-  if (kept.empty()) kept.push_back("step,lr,momentum,version,loss");
-  for (const std::string& line : kept) lr_log_ << line << "\n";
 }
 
 Status Trainer::MaybeResume() {
@@ -113,7 +80,7 @@ Status Trainer::MaybeResume() {
     path = *newest;
   }
   if (path.empty()) return Status::Ok();
-  CYCLR_ASSIGN_OR_RETURN(CheckpointMeta meta, LoadCheckpoint(path, *model_, *optimizer_));
+  CYCLR_ASSIGN_OR_RETURN(CheckpointMeta meta, LoadCheckpoint(path, *model_.module, *optimizer_));
   if (meta.seed != spec.seed()) {
     return Status::FailedPrecondition(path + " was written with seed " + std::to_string(meta.seed) +
                                       ", the job has seed " + std::to_string(spec.seed()));
@@ -135,7 +102,12 @@ Status Trainer::Checkpoint(int64_t epoch, int64_t step_in_epoch) {
   // Each rank's log reaches the disk with each checkpoint, so a killed rank keeps the rows that
   // the checkpoint it resumes from covers.
   lr_log_.flush();
-  if (spec.checkpoint_dir().empty() || options_.rank != 0) return Status::Ok();
+  if (spec.checkpoint_dir().empty()) return Status::Ok();
+  // Buffers (batch-norm statistics) follow rank 0's, as DDP's broadcast_buffers: a resumed job
+  // starts every rank from the same state. A collective, so every rank comes here.
+  CYCLR_RETURN_IF_ERROR(reducer_->BroadcastBuffers(0));
+  if (options_.rank != 0) return Status::Ok();
+  CYCLR_RETURN_IF_ERROR(ExportModel(spec.checkpoint_dir()));
   CheckpointMeta meta;
   meta.step = step_;
   meta.epoch = epoch;
@@ -143,15 +115,15 @@ Status Trainer::Checkpoint(int64_t epoch, int64_t step_in_epoch) {
   meta.seed = spec.seed();
   meta.timeline = ToProto(agreement_->applied());
   int keep = spec.checkpoint_keep() > 0 ? spec.checkpoint_keep() : 3;
-  return SaveCheckpoint(spec.checkpoint_dir(), meta, *model_, *optimizer_, keep).status();
+  return SaveCheckpoint(spec.checkpoint_dir(), meta, *model_.module, *optimizer_, keep).status();
 }
 
 Status Trainer::Step(int64_t epoch, const Batch& batch, TrainResult* result) {
   const v1::JobSpec& spec = options_.spec;
   auto t0 = Clock::now();
-  ZeroGradInPlace(*model_);
+  ZeroGradInPlace(*model_.module);
   torch::Tensor loss =
-      torch::nn::functional::cross_entropy(model_->forward(batch.images), batch.labels);
+      ComputeLoss(Loss(), model_.forward(batch.images), batch.labels, torch::Reduction::Mean);
   const double loss_value = loss.item<double>();
   // The step's agreement: MIN over ranks of [newest schedule version held, keep going, loss
   // healthy]. Issued before backward so it runs while this rank computes; collectives run in
@@ -162,7 +134,10 @@ Status Trainer::Step(int64_t epoch, const Batch& batch, TrainResult* result) {
   auto agree_work = comm_->AllReduce(agreed, 3, DataType::kInt64, ReduceOp::kMin);
   loss.backward();
   CYCLR_RETURN_IF_ERROR(reducer_->FinishBackward());
+  const auto agree_wait_start = Clock::now();
   CYCLR_RETURN_IF_ERROR(agree_work->Wait(options_.collective_timeout));
+  steady_.AddWaits(reducer_->last_step_stats().wait_ms,
+                   1e3 * Seconds(Clock::now() - agree_wait_start));
   if (agreed[1] == 0) {
     result->stopped = true;
     return Status::Ok();
@@ -209,7 +184,7 @@ void Trainer::Report(int64_t epoch, const TimelinePoint& point, double loss, dou
 Status Trainer::TrainEpoch(int64_t epoch, TrainResult* result) {
   const v1::JobSpec& spec = options_.spec;
   ShardSampler sampler(train_.size(), options_.rank, options_.world_size, spec.seed());
-  model_->train();
+  model_.module->train();
   const int64_t first = epoch == start_epoch_ ? start_step_in_epoch_ : 0;
   steady_.Resume();
   BatchPrefetcher batches(&train_, sampler.Indices(epoch), spec.batch_size(), first,
@@ -234,40 +209,30 @@ Status Trainer::TrainEpoch(int64_t epoch, TrainResult* result) {
 }
 
 StatusOr<std::pair<double, double>> Trainer::Evaluate() {
+  // Every rank evaluates with rank 0's buffers, so the ranks' shards add up to one model's result.
+  CYCLR_RETURN_IF_ERROR(reducer_->BroadcastBuffers(0));
   torch::NoGradGuard no_grad;
-  model_->eval();
+  model_.module->eval();
   // Rank r takes test examples r, r + W, ...: disjoint, covering all of them.
   const int64_t n = test_.size();
+  const bool mse = Loss() == "mse";
   torch::Tensor idx = torch::arange(options_.rank, n, options_.world_size, torch::kInt64);
-  float sums[3] = {0, 0, 0};  // correct, loss sum, count
+  // Summed over ranks: correct predictions, loss sum, count (examples; target elements for mse).
+  // float32 counts are exact up to 2^24 examples.
+  float sums[3] = {0, 0, 0};
   for (int64_t start = 0; start < idx.size(0); start += 1000) {
     torch::Tensor part = idx.slice(0, start, std::min<int64_t>(start + 1000, idx.size(0)));
-    torch::Tensor logits = model_->forward(test_.images.index_select(0, part));
-    torch::Tensor labels = test_.labels.index_select(0, part);
-    sums[0] += logits.argmax(1).eq(labels).sum().item<float>();
-    sums[1] +=
-        torch::nn::functional::cross_entropy(
-            logits, labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
-            .item<float>();
-    sums[2] += static_cast<float>(part.size(0));
+    torch::Tensor out = model_.forward(test_.Inputs(part));
+    torch::Tensor target = test_.Targets(part);
+    if (!mse) sums[0] += out.argmax(1).eq(target).sum().item<float>();
+    sums[1] += ComputeLoss(Loss(), out, target, torch::Reduction::Sum).item<float>();
+    sums[2] += static_cast<float>(mse ? target.numel() : part.size(0));
   }
   auto work = comm_->AllReduce(sums, 3, DataType::kFloat32, ReduceOp::kSum);
   CYCLR_RETURN_IF_ERROR(work->Wait(options_.collective_timeout));
-  model_->train();
+  model_.module->train();
   if (sums[2] == 0) return std::make_pair(0.0, 0.0);
   return std::make_pair(double{sums[0]} / sums[2], double{sums[1]} / sums[2]);
-}
-
-Status Trainer::WriteParameters() const {
-  if (options_.log_dir.empty()) return Status::Ok();
-  std::string path = options_.log_dir + "/params-rank-" + std::to_string(options_.rank) + ".bin";
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  for (const torch::Tensor& p : model_->parameters()) {
-    torch::Tensor c = p.detach().contiguous();
-    out.write(static_cast<const char*>(c.data_ptr()), c.numel() * sizeof(float));
-  }
-  if (!out) return Status::Internal("cannot write " + path);
-  return Status::Ok();
 }
 
 Status Trainer::EndEpoch(int64_t epoch, TrainResult* result) {
@@ -282,9 +247,18 @@ Status Trainer::EndEpoch(int64_t epoch, TrainResult* result) {
     reporter_->AddEpoch(r);
   }
   if (!options_.quiet) {
-    std::printf("rank %d epoch %lld/%d step %lld loss %.4f test accuracy %.4f\n", options_.rank,
+    // For mse the test metric is the mean squared error per target element.
+    char metric[64];
+    if (test_.size() == 0) {
+      std::snprintf(metric, sizeof metric, "no test set");
+    } else if (Loss() == "mse") {
+      std::snprintf(metric, sizeof metric, "test mse %.6g", eval.second);
+    } else {
+      std::snprintf(metric, sizeof metric, "test accuracy %.4f", eval.first);
+    }
+    std::printf("rank %d epoch %lld/%d step %lld loss %.4f %s\n", options_.rank,
                 static_cast<long long>(epoch + 1), options_.spec.epochs(),
-                static_cast<long long>(step_), result->final_loss, eval.first);
+                static_cast<long long>(step_), result->final_loss, metric);
     std::fflush(stdout);
   }
   return Status::Ok();
@@ -307,7 +281,7 @@ Status Trainer::Rollback() {
                                    ? StatusOr<std::string>(Status::NotFound("no checkpoint_dir"))
                                    : CheckpointAtOrBefore(spec.checkpoint_dir(), before);
   if (!path.ok()) return Status::Aborted(divergence_reason_ + "; no checkpoint to roll back to");
-  CYCLR_ASSIGN_OR_RETURN(CheckpointMeta meta, LoadCheckpoint(*path, *model_, *optimizer_));
+  CYCLR_ASSIGN_OR_RETURN(CheckpointMeta meta, LoadCheckpoint(*path, *model_.module, *optimizer_));
   const double factor = spec.rollback_lr_factor() > 0 ? spec.rollback_lr_factor() : 0.5;
   const Timeline& applied = agreement_->applied();
   ScheduleSpec lowered = LoweredSpec(applied.revision(applied.At(step_).version).spec, factor);
@@ -339,14 +313,33 @@ Status Trainer::Rollback() {
 void Trainer::PrintSteady() const {
   if (options_.quiet || steady_.counted_steps() == 0) return;
   const double samples = static_cast<double>(steady_.counted_steps()) * options_.spec.batch_size();
-  std::printf("rank %d steady: %lld steps after %lld warm-up, %.3f s, %.0f samples/s\n",
-              options_.rank, static_cast<long long>(steady_.counted_steps()),
-              static_cast<long long>(steady_.warmup_steps()), steady_.seconds(),
-              samples / std::max(1e-9, steady_.seconds()));
+  // The waits say how much communication was not hidden behind compute (the benchmarks' "what
+  // bounds it"): the gradient all-reduce left after backward, and the agreement collective.
+  std::printf(
+      "rank %d steady: %lld steps after %lld warm-up, %.3f s, %.0f samples/s; blocked per step: "
+      "gradients %.3f ms, agreement %.3f ms\n",
+      options_.rank, static_cast<long long>(steady_.counted_steps()),
+      static_cast<long long>(steady_.warmup_steps()), steady_.seconds(),
+      samples / std::max(1e-9, steady_.seconds()), steady_.gradient_wait_ms_per_step(),
+      steady_.agreement_wait_ms_per_step());
   std::fflush(stdout);
 }
 
 StatusOr<TrainResult> Trainer::Run() {
+  // A user's model can raise from its forward at any step (a shape that only the last, shorter
+  // batch has; an assert in their code): one error for the job's reason, not an abort.
+  try {
+    return RunUnchecked();
+  } catch (const c10::Error& e) {
+    return Status::Internal("step " + std::to_string(step_) + ": " +
+                            std::string(e.what_without_backtrace()).substr(0, 500));
+  } catch (const std::exception& e) {
+    return Status::Internal("step " + std::to_string(step_) + ": " +
+                            std::string(e.what()).substr(0, 500));
+  }
+}
+
+StatusOr<TrainResult> Trainer::RunUnchecked() {
   CYCLR_RETURN_IF_ERROR(Setup());
   TrainResult result;
   const v1::JobSpec& spec = options_.spec;
@@ -370,6 +363,10 @@ StatusOr<TrainResult> Trainer::Run() {
   lr_log_.flush();
   PrintSteady();
   if (!result.stopped) CYCLR_RETURN_IF_ERROR(Checkpoint(spec.epochs(), 0));
+  if (!spec.output_dir().empty()) {
+    CYCLR_RETURN_IF_ERROR(reducer_->BroadcastBuffers(0));
+    if (options_.rank == 0) CYCLR_RETURN_IF_ERROR(ExportModel(spec.output_dir()));
+  }
   CYCLR_RETURN_IF_ERROR(WriteParameters());
   return result;
 }

@@ -19,7 +19,8 @@
 // (ThroughputMeter), the line the benchmarks under tests/bench read.
 //
 // Outputs in `log_dir` (when set): lr-rank-<r>.csv (step,lr,momentum,version,loss: the values
-// this rank applied) and, at the end, params-rank-<r>.bin (all parameters as raw float32, to
+// this rank applied) and, at the end, params-rank-<r>.bin (all parameters as raw float32) and
+// buffers-rank-<r>.bin (all buffers, raw bytes; only for models that have buffers), to
 // check that ranks agree).
 #pragma once
 
@@ -41,6 +42,7 @@
 #include "worker/train/rollback.h"
 #include "worker/train/schedule_agreement.h"
 #include "worker/train/throughput_meter.h"
+#include "worker/train/trainable_model.h"
 
 namespace cyclr {
 
@@ -83,6 +85,7 @@ class Trainer {
   StatusOr<TrainResult> Run();
 
  private:
+  StatusOr<TrainResult> RunUnchecked();
   Status Setup();
   Status TrainEpoch(int64_t epoch, TrainResult* result);
   // One training step on the examples `idx`; sets result->stopped when the ranks agreed to stop.
@@ -102,6 +105,15 @@ class Trainer {
   Status Checkpoint(int64_t epoch, int64_t step_in_epoch);
   void LogStep(int64_t step, const TimelinePoint& point, double loss);
   void PrintSteady() const;
+  std::string Loss() const {
+    return options_.spec.loss().empty() ? "cross-entropy" : options_.spec.loss();
+  }
+  // Loads the data split by the job's dataset (built-in, synthetic or npy).
+  StatusOr<Dataset> LoadSplit(Split split) const;
+  // Every rank must train the same model file: compares the digests of all ranks (MIN and MAX).
+  Status AgreeOnModelFile();
+  // Rank 0 writes the trained TorchScript module to `dir`/model.pt (model_file jobs only).
+  Status ExportModel(const std::string& dir) const;
   void OpenLrLog();
 
   TrainerOptions options_;
@@ -111,7 +123,7 @@ class Trainer {
 
   Dataset train_;
   Dataset test_;
-  torch::nn::Sequential model_{nullptr};
+  TrainableModel model_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::unique_ptr<Reducer> reducer_;
   int64_t step_ = 0;

@@ -12,6 +12,7 @@
 #include "core/host_port.h"
 #include "core/job_name.h"
 #include "core/limits.h"
+#include "core/npy_dataset_files.h"
 
 namespace cyclr {
 namespace {
@@ -158,6 +159,16 @@ Status CheckJobSpecForWorker(const v1::JobSpec& spec, int cores) {
   CYCLR_RETURN_IF_ERROR(CheckFactors(spec));
   CYCLR_RETURN_IF_ERROR(CheckPath("data_dir", spec.data_dir()));
   CYCLR_RETURN_IF_ERROR(CheckPath("checkpoint_dir", spec.checkpoint_dir()));
+  CYCLR_RETURN_IF_ERROR(CheckPath("model_file", spec.model_file()));
+  CYCLR_RETURN_IF_ERROR(CheckPath("output_dir", spec.output_dir()));
+  if (!spec.loss().empty() && spec.loss() != "cross-entropy" && spec.loss() != "mse") {
+    return Status::InvalidArgument("loss (" + limits::Echo(spec.loss()) +
+                                   ") must be cross-entropy or mse");
+  }
+  if (!spec.normalize().empty()) {
+    double mean = 0, std = 1;
+    CYCLR_RETURN_IF_ERROR(ParseNormalize(spec.normalize(), "normalize", &mean, &std));
+  }
   return CheckPath("resume_from", spec.resume_from());
 }
 

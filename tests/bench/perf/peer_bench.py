@@ -1,11 +1,12 @@
-"""Benchmark 1: cyclr-worker (standalone, Gloo) against PyTorch DDP (gloo), same work.
+"""Benchmark 1: cyclr-worker (standalone; shared-memory all-reduce on one host) against PyTorch DDP (gloo), same work.
 
 Both: 2 ranks as processes, 1 intra-op thread each, synthetic 1x28x28 data, batch 128 per rank,
 SGD momentum 0.9 with a triangular2 schedule applied every step, a 200-example test set
 evaluated once at the end. The number compared is each side's own summary, samples/s per rank
 over the same window (first step to end of the final evaluation, excluding process start-up,
-data generation and the initial parameter broadcast). Runs alternate cyclr, DDP, cyclr, DDP, ...
-so drifting machine load hits both sides alike; the ratio is taken per pair, then the median.
+data generation and the initial parameter broadcast). Repetitions run in ABBA order (cyclr, DDP,
+bound, then bound, DDP, cyclr) so drifting machine load hits both sides alike; the ratio is taken
+per pair, then the median.
 Each repetition also runs the "no-communication bound": two independent world-size-1 cyclr
 processes doing the same per-rank work side by side, the most any all-reduce could give back.
 """
@@ -14,7 +15,7 @@ import re
 
 from . import runner
 
-STEPS = {"mlp": 200, "cnn": 100}  # per rank; about 8-10 s per run on this machine
+STEPS = {"mlp": 800, "cnn": 200}  # per rank; about 7-9 s per run here with OpenBLAS
 BATCH = 128
 TEST_LIMIT = 200
 
@@ -67,6 +68,7 @@ def _summary(procs, solo=False):
     if sorted(done) != [0, 1]:
         raise runner.BenchError(f"expected a 'done' line from ranks 0 and 1, got:\n{text[-2000:]}")
     steady = runner.parse_steady(text)
+    waits = [float(w) for w in re.findall(r"blocked per step: gradients ([\d.]+) ms", text)]
     blas = sorted(set(re.findall(r" blas (\S+)", text)))
     if not blas:
         raise runner.BenchError(f"no side named its BLAS:\n{text[-2000:]}")
@@ -79,6 +81,7 @@ def _summary(procs, solo=False):
         "steps": done[0][0],
         "samples_per_s": sum(v[3] for v in done.values()) / len(done),
         "steady_samples_per_s": sum(steady.values()) / len(steady) if steady else None,
+        "gradient_wait_ms": sum(waits) / len(waits) if waits else 0.0,
     }
 
 
@@ -88,15 +91,21 @@ def run(reps=3, models=("mlp", "cnn"), steps_scale=1.0, log=print):
         limit = _train_limit(model, steps_scale)
         rows = []
         for rep in range(reps):
-            c = cyclr_run(model, limit)
-            d = ddp_run(model, limit)
-            solo = cyclr_run(model, limit, solo=True)
+            # ABBA: every other repetition runs in the reverse order, so a drift in the machine's
+            # load favours neither side.
+            order = ["cyclr", "ddp", "solo"] if rep % 2 == 0 else ["solo", "ddp", "cyclr"]
+            got = {}
+            for side in order:
+                got[side] = (ddp_run(model, limit) if side == "ddp" else
+                             cyclr_run(model, limit, solo=(side == "solo")))
+            c, d, solo = got["cyclr"], got["ddp"], got["solo"]
             ratio = c["samples_per_s"] / d["samples_per_s"]
             rows.append({"cyclr": c, "ddp": d, "solo": solo, "ratio": ratio})
             log(f"  peer {model} rep {rep + 1}/{reps} (blas cyclr {c['blas']}, ddp {d['blas']}): "
                 f"cyclr {c['samples_per_s']:.0f}, "
                 f"ddp {d['samples_per_s']:.0f}, no-communication bound "
-                f"{solo['samples_per_s']:.0f} samples/s per rank, ratio {ratio:.3f}")
+                f"{solo['samples_per_s']:.0f} samples/s per rank, ratio {ratio:.3f}, "
+                f"cyclr blocked on gradients {c['gradient_wait_ms']:.2f} ms/step")
         results[model] = {
             "steps_per_rank": rows[0]["cyclr"]["steps"],
             "runs": rows,

@@ -97,5 +97,18 @@ TEST(ThroughputMeterTest, CountsOnlyStepsAfterWarmupAndOnlyTimeInsideEpochs) {
   EXPECT_LT(m.seconds() - after_epoch, 0.03);
 }
 
+TEST(ThroughputMeterTest, AveragesWaitsOverMeasuredStepsOnly) {
+  ThroughputMeter m(1);
+  m.Resume();
+  m.AddWaits(100, 100);  // warm-up step: not counted
+  m.Step(1);
+  m.AddWaits(2, 0.5);
+  m.Step(2);
+  m.AddWaits(4, 1.5);
+  m.Step(3);
+  EXPECT_DOUBLE_EQ(m.gradient_wait_ms_per_step(), 3.0);
+  EXPECT_DOUBLE_EQ(m.agreement_wait_ms_per_step(), 1.0);
+}
+
 }  // namespace
 }  // namespace cyclr
