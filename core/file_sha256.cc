@@ -1,6 +1,7 @@
 #include "core/file_sha256.h"
 
 #include <openssl/evp.h>
+#include <sys/stat.h>
 
 #include <cstdio>
 #include <fstream>
@@ -9,9 +10,19 @@
 
 namespace cyclr {
 
-StatusOr<std::string> FileSha256(const std::string& path) {
+StatusOr<std::string> FileSha256(const std::string& path, int64_t max_bytes) {
+  // Only regular files of bounded size: a path from a request may name a device or a FIFO
+  // (/dev/zero never ends) or a file too large to hash within an RPC.
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return Status::NotFound(path + ": no such file");
+  if (!S_ISREG(st.st_mode)) return Status::InvalidArgument(path + ": not a regular file");
+  if (st.st_size > max_bytes) {
+    return Status::InvalidArgument(path + ": " + std::to_string(st.st_size) +
+                                   " bytes, more than the " + std::to_string(max_bytes) +
+                                   " a model file may have");
+  }
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound(path + ": no such file or not readable");
+  if (!in) return Status::NotFound(path + ": not readable");
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
     return Status::Internal("SHA-256 is not available from libcrypto");

@@ -3,13 +3,19 @@
 // all ranks train the same model. Uses OpenSSL's libcrypto (a dependency of gRPC).
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "core/status.h"
 
 namespace cyclr {
 
-// NOT_FOUND when `path` cannot be opened; INTERNAL when reading fails part-way.
-StatusOr<std::string> FileSha256(const std::string& path);
+// The largest model file hashed (and so launched): 4 GiB.
+inline constexpr int64_t kMaxModelFileBytes = int64_t{4} << 30;
+
+// NOT_FOUND when `path` does not exist or cannot be opened; INVALID_ARGUMENT when it is not a
+// regular file or is larger than `max_bytes`; INTERNAL when reading fails part-way.
+StatusOr<std::string> FileSha256(const std::string& path,
+                                 int64_t max_bytes = kMaxModelFileBytes);
 
 }  // namespace cyclr

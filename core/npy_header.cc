@@ -1,5 +1,7 @@
 #include "core/npy_header.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <fstream>
 #include <limits>
@@ -249,10 +251,13 @@ StatusOr<NpyHeader> ParseNpyHeader(std::string_view prefix, int64_t file_size,
 }
 
 StatusOr<NpyHeader> ReadNpyHeader(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) return Status::NotFound(path + ": no such file or not readable");
-  const int64_t size = static_cast<int64_t>(in.tellg());
-  in.seekg(0);
+  // Only regular files: a path from a request may name a device or a FIFO (/dev/zero never ends).
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return Status::NotFound(path + ": no such file");
+  if (!S_ISREG(st.st_mode)) return Status::InvalidArgument(path + ": not a regular file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound(path + ": not readable");
+  const int64_t size = static_cast<int64_t>(st.st_size);
   std::string prefix(static_cast<size_t>(std::min<int64_t>(size, kMaxNpyHeaderBytes + 12)), '\0');
   in.read(prefix.data(), static_cast<std::streamsize>(prefix.size()));
   if (!in) return Status::InvalidArgument(path + ": could not read its header");

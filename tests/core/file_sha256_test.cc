@@ -31,6 +31,19 @@ TEST(FileSha256Test, MatchesKnownDigests) {
   for (const std::string& p : {abc, empty, million, exact}) unlink(p.c_str());
 }
 
+TEST(FileSha256Test, RefusesDevicesAndFilesPastTheLimit) {
+  auto dev = FileSha256("/dev/zero");  // would never end
+  ASSERT_FALSE(dev.ok());
+  EXPECT_EQ(dev.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(dev.status().message().find("not a regular file"), std::string::npos);
+  const std::string big = WriteTemp(std::string(100, 'x'));
+  auto over = FileSha256(big, 99);
+  ASSERT_FALSE(over.ok());
+  EXPECT_NE(over.status().message().find("100 bytes, more than the 99"), std::string::npos);
+  EXPECT_TRUE(FileSha256(big, 100).ok());
+  unlink(big.c_str());
+}
+
 TEST(FileSha256Test, NamesAMissingFile) {
   auto d = FileSha256("/nonexistent/model.pt");
   ASSERT_FALSE(d.ok());

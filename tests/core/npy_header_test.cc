@@ -121,6 +121,13 @@ TEST(NpyHeaderTest, RefusesTruncatedFiles) {
   ExpectRefused(file.substr(0, 9), "truncated");
 }
 
+TEST(NpyHeaderTest, ReadNpyHeaderRefusesDevices) {
+  auto h = ReadNpyHeader("/dev/zero");
+  ASSERT_FALSE(h.ok());
+  EXPECT_EQ(h.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(h.status().message().find("not a regular file"), std::string::npos);
+}
+
 TEST(NpyHeaderTest, ReadNpyHeaderNamesAMissingFile) {
   auto h = ReadNpyHeader("/nonexistent/train_x.npy");
   ASSERT_FALSE(h.ok());

@@ -27,7 +27,8 @@ inline void CheckGivenField(const v1::JobSpec& spec, const std::string& name,
       FUZZ_REQUIRE(v == text, what + " stored as " + limits::Echo(v));
       if (name == "name") {
         FUZZ_REQUIRE(IsValidJobName(v), what);
-      } else if (name == "data_dir" || name == "checkpoint_dir" || name == "resume_from") {
+      } else if (name == "data_dir" || name == "checkpoint_dir" || name == "resume_from" ||
+                 name == "model_file" || name == "output_dir") {
         FUZZ_REQUIRE(v.size() <= limits::kMaxPathBytes, what);
       } else {
         FUZZ_REQUIRE(v.size() <= limits::kMaxTextBytes, what);

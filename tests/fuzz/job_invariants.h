@@ -59,12 +59,14 @@ inline void CheckNormalizedJobSpec(const v1::JobSpec& s) {
                "divergence_factor " + FormatDouble(s.divergence_factor()));
   FUZZ_REQUIRE(s.rollback_lr_factor() >= 0 && s.rollback_lr_factor() < 1,
                "rollback_lr_factor " + FormatDouble(s.rollback_lr_factor()));
-  for (const std::string* path : {&s.data_dir(), &s.checkpoint_dir(), &s.resume_from()}) {
+  for (const std::string* path : {&s.data_dir(), &s.checkpoint_dir(), &s.resume_from(),
+                                  &s.model_file(), &s.output_dir()}) {
     FUZZ_REQUIRE(path->size() <= limits::kMaxPathBytes,
                  "a path of " + std::to_string(path->size()) + " bytes");
   }
   for (const std::string* text : {&s.model(), &s.dataset(), &s.optimizer(), &s.backend(),
-                                  &s.launcher(), &s.divergence_policy()}) {
+                                  &s.launcher(), &s.divergence_policy(), &s.loss(),
+                                  &s.normalize(), &s.model_sha256()}) {
     FUZZ_REQUIRE(text->size() <= limits::kMaxEnumBytes, "text " + limits::Echo(*text));
   }
   FUZZ_REQUIRE(s.has_schedule(), "no schedule");

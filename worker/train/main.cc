@@ -14,6 +14,9 @@ namespace {
 constexpr int kUsageExit = 2;
 
 void PrintError(const std::string& message) {
+  // Progress lines go to stdout, buffered; flushed first so the error is the log's last line
+  // (the coordinator reports a failed worker's last lines as the job's reason).
+  std::fflush(stdout);
   std::fprintf(stderr, "cyclr-worker: %s\n", message.c_str());
 }
 

@@ -39,8 +39,16 @@ Trainer::Trainer(TrainerOptions options, Communicator* comm, ScheduleAgreement* 
 
 Status Trainer::Setup() {
   const v1::JobSpec& spec = options_.spec;
+  const auto load_start = Clock::now();
   CYCLR_ASSIGN_OR_RETURN(train_, LoadSplit(Split::kTrain));
   CYCLR_ASSIGN_OR_RETURN(test_, LoadSplit(Split::kTest));
+  if (!options_.quiet) {
+    std::printf("rank %d data: %lld training and %lld test examples (%s) ready in %.1f ms\n",
+                options_.rank, static_cast<long long>(train_.size()),
+                static_cast<long long>(test_.size()), spec.dataset().c_str(),
+                1e3 * Seconds(Clock::now() - load_start));
+    std::fflush(stdout);
+  }
   ShardSampler sampler(train_.size(), options_.rank, options_.world_size, spec.seed());
   steps_per_epoch_ = sampler.StepsPerEpoch(spec.batch_size());
   if (steps_per_epoch_ < 1) {
