@@ -12,6 +12,7 @@
      stated test MSE.
   d. Bad input: each gets one clear error (at launch, or the job FAILS at step 0 naming the
      rule), and a refused launch starts nothing.
+  e. Files written by numpy at format versions 1.0, 2.0 and 3.0 with every input dtype train.
 Usage: own_model_test.py BIN_DIR
 """
 import json
@@ -175,6 +176,36 @@ def case_regression(tmp):
         c.close()
 
 
+def case_formats(tmp):
+    """numpy's own writer at format versions 1.0, 2.0 and 3.0, and every input dtype, each trained
+    for one epoch by the built-in mlp (npy data works with the built-in models too)."""
+    rng = np.random.default_rng(7)
+    base = rng.integers(0, 256, size=(512, 1, 28, 28)).astype(np.uint8)
+    labels = (base.reshape(512, -1).mean(1) > 127.5).astype(np.int64)  # learnable
+    cases = [((1, 0), np.uint8, np.int64), ((2, 0), np.float16, np.int32),
+             ((3, 0), np.float32, np.uint8), ((2, 0), np.int32, np.int64),
+             ((3, 0), np.int64, np.int32)]
+    c = Coordinator(os.path.join(tmp, "c-formats"))
+    try:
+        for i, (version, xdt, ydt) in enumerate(cases):
+            d = os.path.join(tmp, f"fmt{i}")
+            os.makedirs(d)
+            for name, arr in (("train_x", base.astype(xdt)), ("train_y", labels.astype(ydt)),
+                              ("test_x", base[:128].astype(xdt)),
+                              ("test_y", labels[:128].astype(ydt))):
+                with open(os.path.join(d, f"{name}.npy"), "wb") as f:
+                    np.lib.format.write_array(f, arr, version=version)
+            c.ctl("launch", "--name", f"fmt{i}", "--workers", "2", "--model", "mlp",
+                  "--dataset", "npy", "--data-dir", d, "--epochs", "1", "--batch-size", "32",
+                  "--threads", "1", *SCHEDULE, "--follow", timeout=120)
+            job = c.job(f"fmt{i}")
+            assert job["state"] == "SUCCEEDED", job
+            print(f"  format {version[0]}.0, x {np.dtype(xdt).name}, y {np.dtype(ydt).name}: "
+                  f"test accuracy {float(job['test_accuracy']):.3f}")
+    finally:
+        c.close()
+
+
 def case_bad_input(tmp, data, model):
     bad = os.path.join(tmp, "bad")
     c = Coordinator(os.path.join(tmp, "c-bad"))
@@ -264,6 +295,7 @@ def main():
                 os.path.join(tmp, "a"), data, model)),
                            ("b. resume", lambda: case_resume(os.path.join(tmp, "b"), data, model)),
                            ("c. regression", lambda: case_regression(os.path.join(tmp, "c"))),
+                           ("e. formats", lambda: case_formats(os.path.join(tmp, "e"))),
                            ("d. bad input", lambda: case_bad_input(os.path.join(tmp, "d"), data,
                                                                    model))):
             start = time.time()
