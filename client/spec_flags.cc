@@ -8,7 +8,8 @@ namespace {
 std::map<std::string, std::string> SpecHelp() {
   return {
       {"policy",
-       "constant | triangular | triangular2 | exp_range | sine | one-cycle | cosine-restarts"},
+       "constant | triangular | triangular2 | exp_range | sine | one-cycle | cosine-restarts | "
+       "range-test"},
       {"base_lr", "lower LR bound (eta_min for cosine-restarts, the LR for constant)"},
       {"max_lr", "upper LR bound"},
       {"step_size_up", "cyclic: steps from base_lr to max_lr"},
@@ -18,7 +19,7 @@ std::map<std::string, std::string> SpecHelp() {
       {"decay", "sine: none | halve | exp"},
       {"base_momentum", "momentum at max_lr (cycle momentum; needs max_momentum)"},
       {"max_momentum", "momentum at base_lr"},
-      {"total_steps", "one-cycle: length of the cycle"},
+      {"total_steps", "one-cycle: length of the cycle; range-test: steps of the ramp"},
       {"pct_start", "one-cycle: fraction of steps spent increasing the LR"},
       {"anneal", "one-cycle: cos | linear"},
       {"div_factor", "one-cycle: initial LR = max_lr / div_factor"},
@@ -27,6 +28,7 @@ std::map<std::string, std::string> SpecHelp() {
       {"t0", "cosine-restarts: steps of the first cycle"},
       {"t_mult", "cosine-restarts: cycle length factor"},
       {"warmup_steps", "linear warm-up steps before the policy"},
+      {"ramp", "range-test: exp (default) | linear, from base_lr to max_lr"},
   };
 }
 

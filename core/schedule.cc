@@ -162,6 +162,29 @@ SchedulePoint CosineRestartsAt(const ScheduleSpec& spec, int64_t step) {
   return p;
 }
 
+// The LR range test: step t of N rises from base_lr (t = 0) to max_lr (t = N - 1), then holds.
+//   exp:    base_lr * (max_lr / base_lr) ** (t / (N - 1))   (fastai's lr_find rule)
+//   linear: base_lr * (1 + rate * t), rate = (max_lr / base_lr - 1) / (N - 1)   (DeepSpeed's
+//           LRRangeTest, step size 1, with the rate that reaches max_lr at the last step)
+// in the operation order of tests/reference/gen_traces.py's LambdaLR, so values are bit-equal.
+SchedulePoint RangeTestAt(const ScheduleSpec& spec, int64_t step) {
+  const int64_t last = *spec.total_steps - 1;
+  const int64_t t = std::min(step, last);
+  const double base = *spec.base_lr, top = *spec.max_lr;
+  const double last_d = static_cast<double>(last), t_d = static_cast<double>(t);
+  SchedulePoint p;
+  if (spec.ramp.value_or(Ramp::kExp) == Ramp::kExp) {
+    p.lr = base * std::pow(top / base, t_d / last_d);
+  } else {
+    const double rate = (top / base - 1.0) / last_d;
+    p.lr = base * (1.0 + rate * t_d);
+  }
+  p.cycle = 0;
+  // One "cycle" of N steps; the held tail stays at its last position.
+  p.cycle_position = static_cast<double>(t) / static_cast<double>(*spec.total_steps);
+  return p;
+}
+
 }  // namespace
 
 StatusOr<Schedule> Schedule::Create(const ScheduleSpec& spec) {
@@ -194,6 +217,7 @@ SchedulePoint Schedule::PolicyAt(int64_t step) const {
     case Policy::kSine: return CyclicAt(spec_, step);
     case Policy::kOneCycle: return OneCycleAt(spec_, step);
     case Policy::kCosineRestarts: return CosineRestartsAt(spec_, step);
+    case Policy::kRangeTest: return RangeTestAt(spec_, step);
   }
   return SchedulePoint{};
 }

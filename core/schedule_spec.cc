@@ -18,7 +18,7 @@ constexpr PolicyEntry kPolicies[] = {
     {Policy::kConstant, "constant"},        {Policy::kTriangular, "triangular"},
     {Policy::kTriangular2, "triangular2"},  {Policy::kExpRange, "exp_range"},
     {Policy::kSine, "sine"},                {Policy::kOneCycle, "one-cycle"},
-    {Policy::kCosineRestarts, "cosine-restarts"},
+    {Policy::kCosineRestarts, "cosine-restarts"}, {Policy::kRangeTest, "range-test"},
 };
 
 // "one_cycle", "one-cycle" and "One-Cycle" all name the same policy.
@@ -57,6 +57,8 @@ const char* ScaleModeName(ScaleMode m) {
 
 const char* AnnealName(Anneal a) { return a == Anneal::kCos ? "cos" : "linear"; }
 
+const char* RampName(Ramp r) { return r == Ramp::kExp ? "exp" : "linear"; }
+
 const char* DecayName(Decay d) {
   switch (d) {
     case Decay::kNone: return "none";
@@ -74,7 +76,7 @@ bool ScheduleSpec::operator==(const ScheduleSpec& o) const {
          total_steps == o.total_steps && pct_start == o.pct_start && anneal == o.anneal &&
          div_factor == o.div_factor && final_div_factor == o.final_div_factor &&
          three_phase == o.three_phase && t0 == o.t0 && t_mult == o.t_mult &&
-         warmup_steps == o.warmup_steps;
+         warmup_steps == o.warmup_steps && ramp == o.ramp;
 }
 
 std::string FormatDouble(double v) {
@@ -111,7 +113,7 @@ const std::vector<std::string>& SpecOptionNames() {
       "policy",        "base_lr",       "max_lr",     "step_size_up", "step_size_down",
       "gamma",         "scale_mode",    "decay",      "base_momentum", "max_momentum",
       "total_steps",   "pct_start",     "anneal",     "div_factor",    "final_div_factor",
-      "three_phase",   "t0",            "t_mult",     "warmup_steps",
+      "three_phase",   "t0",            "t_mult",     "warmup_steps",  "ramp",
   };
   return kNames;
 }

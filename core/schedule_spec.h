@@ -23,6 +23,7 @@ enum class Policy {
   kSine,
   kOneCycle,
   kCosineRestarts,
+  kRangeTest,  // the LR range test: a ramp from base_lr to max_lr over total_steps
 };
 
 enum class ScaleMode { kCycle, kIterations };
@@ -30,6 +31,9 @@ enum class Anneal { kCos, kLinear };
 // Amplitude decay of the `sine` policy: none, halving per cycle (as triangular2) or gamma per
 // step (as exp_range).
 enum class Decay { kNone, kHalve, kExp };
+// The shape of the range test's ramp: geometric (fastai's lr_find, torch-lr-finder's "exp") or
+// arithmetic (DeepSpeed's LRRangeTest, torch-lr-finder's "linear").
+enum class Ramp { kExp, kLinear };
 
 // The largest step count or step size accepted: large enough for any training run, small enough
 // that step arithmetic in int64 and double stays exact.
@@ -54,19 +58,21 @@ struct ScheduleSpec {
   std::optional<bool> three_phase;       // one-cycle
   std::optional<int64_t> t0;             // cosine-restarts
   std::optional<int64_t> t_mult;         // cosine-restarts
-  std::optional<int64_t> warmup_steps;   // any policy: linear warm-up before it
+  std::optional<int64_t> warmup_steps;   // any policy but range-test: linear warm-up before it
+  std::optional<Ramp> ramp;              // range-test (default exp)
 
   bool operator==(const ScheduleSpec& o) const;
   bool operator!=(const ScheduleSpec& o) const { return !(*this == o); }
 };
 
 // Spellings shared by the CLI, YAML and proto: "triangular", "triangular2", "exp_range", "sine",
-// "one-cycle", "cosine-restarts", "constant".
+// "one-cycle", "cosine-restarts", "constant", "range-test".
 const char* PolicyName(Policy p);
 StatusOr<Policy> ParsePolicy(const std::string& name);
 const char* ScaleModeName(ScaleMode m);  // "cycle" | "iterations"
 const char* AnnealName(Anneal a);        // "cos" | "linear"
 const char* DecayName(Decay d);          // "none" | "halve" | "exp"
+const char* RampName(Ramp r);            // "exp" | "linear"
 
 // Checks every rule; the first violation is returned as INVALID_ARGUMENT naming the field and
 // the rule, e.g. "max_lr (0.001) must be >= base_lr (0.01)".

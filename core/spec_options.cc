@@ -118,6 +118,10 @@ const std::map<std::string, Setter>& Setters() {
       {"t0", IntSetter(&ScheduleSpec::t0)},
       {"t_mult", IntSetter(&ScheduleSpec::t_mult)},
       {"warmup_steps", IntSetter(&ScheduleSpec::warmup_steps)},
+      {"ramp",
+       [](ScheduleSpec& s, const std::string& n, const std::string& t) {
+         return ParseEnum<Ramp>(n, t, {{"exp", Ramp::kExp}, {"linear", Ramp::kLinear}}, &s.ramp);
+       }},
   };
   return kSetters;
 }
@@ -187,6 +191,7 @@ std::vector<std::pair<std::string, std::string>> SpecToOptions(const ScheduleSpe
   add_int("t0", spec.t0);
   add_int("t_mult", spec.t_mult);
   add_int("warmup_steps", spec.warmup_steps);
+  if (spec.ramp) out.emplace_back("ramp", RampName(*spec.ramp));
   return out;
 }
 

@@ -37,6 +37,7 @@ std::vector<FieldState> FieldStates(const ScheduleSpec& s) {
       {"t0", s.t0.has_value()},
       {"t_mult", s.t_mult.has_value()},
       {"warmup_steps", s.warmup_steps.has_value()},
+      {"ramp", s.ramp.has_value()},
   };
 }
 
@@ -58,7 +59,9 @@ const Names& AllowedOptions(Policy p) {
                                   "warmup_steps"};
   static const Names kCosine = {"base_lr",      "max_lr",        "t0",          "t_mult",
                                 "base_momentum", "max_momentum", "warmup_steps"};
+  static const Names kRangeTest = {"base_lr", "max_lr", "total_steps", "ramp"};
   switch (p) {
+    case Policy::kRangeTest: return kRangeTest;
     case Policy::kConstant: return kConstant;
     case Policy::kTriangular:
     case Policy::kTriangular2: return kTriangular;
@@ -75,6 +78,7 @@ std::vector<const char*> RequiredOptions(Policy p) {
     case Policy::kConstant: return {"base_lr"};
     case Policy::kOneCycle: return {"max_lr", "total_steps"};
     case Policy::kCosineRestarts: return {"max_lr", "t0"};
+    case Policy::kRangeTest: return {"base_lr", "max_lr", "total_steps"};
     default: return {"base_lr", "max_lr"};
   }
 }
@@ -151,6 +155,12 @@ Status CheckLearningRates(const ScheduleSpec& spec) {
   if (spec.base_lr && spec.max_lr && *spec.max_lr < *spec.base_lr) {
     return Invalid("max_lr", FormatDouble(*spec.max_lr),
                    "must be >= base_lr (" + FormatDouble(*spec.base_lr) + ")");
+  }
+  // The exponential ramp multiplies by (max_lr / base_lr) ** fraction: the ratio must be finite.
+  if (spec.policy == Policy::kRangeTest && !std::isfinite(*spec.max_lr / *spec.base_lr)) {
+    return Invalid("max_lr / base_lr", FormatDouble(*spec.max_lr) + " / " +
+                                           FormatDouble(*spec.base_lr),
+                   "must be a finite number for policy range-test");
   }
   return Status::Ok();
 }

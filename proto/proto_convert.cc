@@ -28,6 +28,7 @@ v1::ScheduleSpec ToProto(const ScheduleSpec& spec) {
   if (spec.t0) out.set_t0(*spec.t0);
   if (spec.t_mult) out.set_t_mult(*spec.t_mult);
   if (spec.warmup_steps) out.set_warmup_steps(*spec.warmup_steps);
+  if (spec.ramp) out.set_ramp(RampName(*spec.ramp));
   return out;
 }
 
@@ -52,6 +53,7 @@ StatusOr<ScheduleSpec> FromProto(const v1::ScheduleSpec& p) {
   CYCLR_RETURN_IF_ERROR(CheckEnumText("scale_mode", p.scale_mode()));
   CYCLR_RETURN_IF_ERROR(CheckEnumText("decay", p.decay()));
   CYCLR_RETURN_IF_ERROR(CheckEnumText("anneal", p.anneal()));
+  CYCLR_RETURN_IF_ERROR(CheckEnumText("ramp", p.ramp()));
   // Through the option map, so that the wire, the CLI and YAML share one parser and validator.
   std::map<std::string, std::string> o;
   o["policy"] = p.policy();
@@ -73,6 +75,7 @@ StatusOr<ScheduleSpec> FromProto(const v1::ScheduleSpec& p) {
   if (p.has_t0()) o["t0"] = std::to_string(p.t0());
   if (p.has_t_mult()) o["t_mult"] = std::to_string(p.t_mult());
   if (p.has_warmup_steps()) o["warmup_steps"] = std::to_string(p.warmup_steps());
+  if (p.has_ramp()) o["ramp"] = p.ramp();
   return SpecFromOptions(o);
 }
 

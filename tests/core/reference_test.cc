@@ -94,7 +94,7 @@ TEST(ReferenceTest, EveryPolicyHasTraces) {
   std::map<std::string, int> per_policy;
   for (const Trace& t : ReadAllTraces()) per_policy[t.options.at("policy")]++;
   for (const char* policy :
-       {"triangular", "triangular2", "exp_range", "one-cycle", "cosine-restarts"}) {
+       {"triangular", "triangular2", "exp_range", "one-cycle", "cosine-restarts", "range-test"}) {
     EXPECT_GE(per_policy[policy], 2) << policy << " in " << ReferenceDir();
   }
 }

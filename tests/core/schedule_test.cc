@@ -27,6 +27,34 @@ Schedule Sine(const std::string& decay = "none", const std::string& up = "10",
   return Make(o);
 }
 
+// The range test's ramp (exact values against LambdaLR are in reference_test): starts at base_lr,
+// reaches max_lr at the last step of total_steps, holds it after, never cycles.
+TEST(RangeTestTest, RampsFromBaseToMaxThenHolds) {
+  for (const char* ramp : {"exp", "linear"}) {
+    SCOPED_TRACE(ramp);
+    Schedule s = Make({{"policy", "range-test"}, {"base_lr", "0.0001"}, {"max_lr", "1"},
+                       {"total_steps", "50"}, {"ramp", ramp}});
+    EXPECT_DOUBLE_EQ(s.At(0).lr, 0.0001);
+    EXPECT_NEAR(s.At(49).lr, 1.0, 1e-12);
+    EXPECT_EQ(s.At(49).lr, s.At(50).lr);
+    EXPECT_EQ(s.At(49).lr, s.At(int64_t{1} << 40).lr);
+    for (int64_t k = 1; k < 50; ++k) EXPECT_GT(s.At(k).lr, s.At(k - 1).lr) << k;
+    EXPECT_FALSE(s.At(10).momentum.has_value());
+    EXPECT_EQ(s.At(10).cycle, 0);
+    EXPECT_DOUBLE_EQ(s.At(10).cycle_position, 10.0 / 50);
+    EXPECT_LT(s.At(1000).cycle_position, 1.0);
+  }
+  // exp: equal ratios per step (a straight line on a log axis); linear: equal differences.
+  Schedule e = Make({{"policy", "range-test"}, {"base_lr", "0.001"}, {"max_lr", "10"},
+                     {"total_steps", "5"}});
+  EXPECT_NEAR(e.At(1).lr, 0.01, 1e-15);
+  EXPECT_NEAR(e.At(2).lr, 0.1, 1e-15);
+  Schedule l = Make({{"policy", "range-test"}, {"base_lr", "1"}, {"max_lr", "5"},
+                     {"total_steps", "5"}, {"ramp", "linear"}});
+  EXPECT_DOUBLE_EQ(l.At(1).lr, 2.0);
+  EXPECT_DOUBLE_EQ(l.At(3).lr, 4.0);
+}
+
 TEST(SineTest, EndpointsAndPeak) {
   Schedule s = Sine("none", "10", "30");
   EXPECT_DOUBLE_EQ(s.At(0).lr, 0.01);

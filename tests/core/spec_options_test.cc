@@ -160,7 +160,8 @@ TEST(SpecOptionsTest, NamesAndParsers) {
   EXPECT_STREQ(ScaleModeName(ScaleMode::kIterations), "iterations");
   EXPECT_STREQ(AnnealName(Anneal::kCos), "cos");
   EXPECT_STREQ(DecayName(Decay::kHalve), "halve");
-  EXPECT_EQ(SpecOptionNames().size(), 19u);
+  EXPECT_STREQ(RampName(Ramp::kLinear), "linear");
+  EXPECT_EQ(SpecOptionNames().size(), 20u);
   EXPECT_EQ(SpecOptionNames().front(), "policy");
 }
 
@@ -172,6 +173,9 @@ TEST(SpecOptionsTest, EqualityComparesEveryField) {
   EXPECT_NE(a, b);
   b = a;
   b.three_phase.reset();
+  EXPECT_NE(a, b);
+  b = a;
+  b.ramp = Ramp::kLinear;
   EXPECT_NE(a, b);
 }
 

@@ -36,6 +36,13 @@ Options Cosine(Options extra = {}) {
   return o;
 }
 
+Options RangeTest(Options extra = {}) {
+  Options o = {{"policy", "range-test"}, {"base_lr", "1e-05"}, {"max_lr", "1"},
+               {"total_steps", "100"}};
+  for (auto& [k, v] : extra) o[k] = v;
+  return o;
+}
+
 const std::vector<Case>& Cases() {
   static const std::vector<Case> kCases = {
       // Valid specs of every policy.
@@ -52,12 +59,12 @@ const std::vector<Case>& Cases() {
       // Policy and option names.
       {"unknown policy", {{"policy", "foo"}},
        "policy 'foo' is unknown; expected one of constant, triangular, triangular2, exp_range, "
-       "sine, one-cycle, cosine-restarts"},
+       "sine, one-cycle, cosine-restarts, range-test"},
       {"policy missing", {{"base_lr", "0.1"}}, "policy is required"},
       {"unknown option", Triangular({{"bse_lr", "1"}}),
        "option 'bse_lr' is unknown; expected one of policy, base_lr, max_lr, step_size_up, "
        "step_size_down, gamma, scale_mode, decay, base_momentum, max_momentum, total_steps, "
-       "pct_start, anneal, div_factor, final_div_factor, three_phase, t0, t_mult, warmup_steps"},
+       "pct_start, anneal, div_factor, final_div_factor, three_phase, t0, t_mult, warmup_steps, ramp"},
       {"foreign option", Triangular({{"t0", "5"}}), "t0 does not apply to policy triangular"},
       {"gamma on triangular", Triangular({{"gamma", "0.5"}}),
        "gamma does not apply to policy triangular"},
@@ -132,6 +139,20 @@ const std::vector<Case>& Cases() {
       {"t0 0", Cosine({{"t0", "0"}}), "t0 (0) must be >= 1"},
       {"t_mult 0", Cosine({{"t_mult", "0"}}), "t_mult (0) must be >= 1"},
       {"warmup negative", Triangular({{"warmup_steps", "-1"}}), "warmup_steps (-1) must be >= 0"},
+      {"range-test", RangeTest(), nullptr},
+      {"range-test linear", RangeTest({{"ramp", "linear"}}), nullptr},
+      {"range-test needs steps", {{"policy", "range-test"}, {"base_lr", "1"}, {"max_lr", "2"}},
+       "total_steps is required for policy range-test"},
+      {"range-test one step", RangeTest({{"total_steps", "1"}}), "total_steps (1) must be >= 2"},
+      {"range-test downwards", RangeTest({{"max_lr", "1e-06"}}),
+       "max_lr (1e-06) must be >= base_lr (1e-05)"},
+      {"range-test ratio", RangeTest({{"base_lr", "1e-300"}, {"max_lr", "1e+300"}}),
+       "max_lr / base_lr (1e+300 / 1e-300) must be a finite number for policy range-test"},
+      {"range-test warmup", RangeTest({{"warmup_steps", "5"}}),
+       "warmup_steps does not apply to policy range-test"},
+      {"range-test ramp", RangeTest({{"ramp", "cos"}}),
+       "ramp 'cos' is unknown; expected one of exp, linear"},
+      {"ramp elsewhere", Triangular({{"ramp", "exp"}}), "ramp does not apply to policy triangular"},
   };
   return kCases;
 }

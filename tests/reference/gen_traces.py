@@ -19,7 +19,7 @@ import math
 import os
 
 import torch
-from torch.optim.lr_scheduler import CosineAnnealingWarmRestarts, CyclicLR, OneCycleLR
+from torch.optim.lr_scheduler import CosineAnnealingWarmRestarts, CyclicLR, LambdaLR, OneCycleLR
 
 OUT_DIR = os.path.dirname(os.path.abspath(__file__))
 
@@ -71,6 +71,19 @@ def cosine(spec, steps):
     return lambda opt: CosineAnnealingWarmRestarts(opt, **kwargs), steps, kwargs
 
 
+def range_test(spec, steps):
+    """The LR range test as LambdaLR on an optimizer whose lr is base_lr: fastai's exponential
+    rule, start * (end / start) ** pos, or DeepSpeed's LRRangeTest linear rule,
+    min_lr * (1 + step_rate * step) with step_rate chosen to reach max_lr at the last step."""
+    start, end, last = spec['base_lr'], spec['max_lr'], spec['total_steps'] - 1
+    if spec.get('ramp', 'exp') == 'exp':
+        lam = lambda t: (end / start) ** (min(t, last) / last)  # noqa: E731
+    else:
+        rate = (end / start - 1.0) / last
+        lam = lambda t: 1.0 + rate * min(t, last)  # noqa: E731
+    return lambda opt: LambdaLR(opt, lam), steps, dict(rule=spec.get('ramp', 'exp'))
+
+
 # (name, spec, builder, steps, stride)
 CASES = [
     ('triangular_sym', dict(policy='triangular', base_lr=0.001, max_lr=0.006, step_size_up=20),
@@ -118,6 +131,11 @@ CASES = [
      dict(policy='cosine-restarts', base_lr=1e-05, max_lr=1.0, t0=3, t_mult=3), cosine, 1200, 2),
     ('cosine_restarts_t0_1',
      dict(policy='cosine-restarts', base_lr=0.0, max_lr=0.2, t0=1, t_mult=2), cosine, 200, 1),
+    ('range_test_exp',
+     dict(policy='range-test', base_lr=1e-05, max_lr=1.0, total_steps=200), range_test, 230, 1),
+    ('range_test_linear',
+     dict(policy='range-test', base_lr=0.0001, max_lr=0.5, total_steps=97, ramp='linear'),
+     range_test, 120, 1),
 ]
 
 
@@ -149,7 +167,8 @@ def main():
     total = 0
     for name, spec, builder, steps, stride in CASES:
         make, n, kwargs = builder(spec, steps)
-        rows, scheduler = trace(make, n, spec['max_lr'], 'base_momentum' in spec)
+        initial = spec['base_lr'] if spec['policy'] == 'range-test' else spec['max_lr']
+        rows, scheduler = trace(make, n, initial, 'base_momentum' in spec)
         kept = [r for r in rows if r[0] % stride == 0 or r[0] == n - 1]
         args = ', '.join('{}={!r}'.format(k, v) for k, v in kwargs.items() if k != 'scale_fn')
         path = os.path.join(OUT_DIR, name + '.csv')
