@@ -36,14 +36,12 @@ StatusOr<TrainableModel> BuildTrainableModel(const v1::JobSpec& spec) {
     m.forward = [seq](const torch::Tensor& x) mutable { return seq->forward(x); };
     return m;
   }
-  if (!spec.model_sha256().empty()) {
-    CYCLR_ASSIGN_OR_RETURN(std::string digest, FileSha256(spec.model_file()));
-    if (digest != spec.model_sha256()) {
-      return Status::FailedPrecondition("model_file " + spec.model_file() + " has SHA-256 " +
-                                        digest + ", the job was launched with " +
-                                        spec.model_sha256() + " (the file changed since launch, "
-                                        "or this host has another copy)");
-    }
+  CYCLR_ASSIGN_OR_RETURN(m.sha256, FileSha256(spec.model_file()));
+  if (!spec.model_sha256().empty() && m.sha256 != spec.model_sha256()) {
+    return Status::FailedPrecondition("model_file " + spec.model_file() + " has SHA-256 " +
+                                      m.sha256 + ", the job was launched with " +
+                                      spec.model_sha256() + " (the file changed since launch, "
+                                      "or this host has another copy)");
   }
   CYCLR_ASSIGN_OR_RETURN(m.script, ScriptModelImpl::Load(spec.model_file()));
   m.module = m.script;

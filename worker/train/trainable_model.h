@@ -21,6 +21,7 @@ struct TrainableModel {
   std::shared_ptr<torch::nn::Module> module;
   std::function<torch::Tensor(const torch::Tensor&)> forward;
   std::shared_ptr<ScriptModelImpl> script;  // set for a model_file job (Export)
+  std::string sha256;                       // the model file's digest (model_file jobs)
 };
 
 // spec.model_file (checked against spec.model_sha256 when set: FAILED_PRECONDITION on a

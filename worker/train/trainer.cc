@@ -32,6 +32,7 @@ void ZeroGradInPlace(torch::nn::Module& module) {
 Trainer::Trainer(TrainerOptions options, Communicator* comm, ScheduleAgreement* agreement,
                  ProgressReporter* reporter)
     : options_(std::move(options)),
+      loss_(options_.spec.loss().empty() ? "cross-entropy" : options_.spec.loss()),
       comm_(comm),
       agreement_(agreement),
       reporter_(reporter),

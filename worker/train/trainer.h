@@ -105,9 +105,8 @@ class Trainer {
   Status Checkpoint(int64_t epoch, int64_t step_in_epoch);
   void LogStep(int64_t step, const TimelinePoint& point, double loss);
   void PrintSteady() const;
-  std::string Loss() const {
-    return options_.spec.loss().empty() ? "cross-entropy" : options_.spec.loss();
-  }
+  // The job's loss, defaulted once (Step() reads it every step).
+  const std::string& Loss() const { return loss_; }
   // Loads the data split by the job's dataset (built-in, synthetic or npy).
   StatusOr<Dataset> LoadSplit(Split split) const;
   // Every rank must train the same model file: compares the digests of all ranks (MIN and MAX).
@@ -117,6 +116,7 @@ class Trainer {
   void OpenLrLog();
 
   TrainerOptions options_;
+  const std::string loss_;  // spec.loss, "cross-entropy" when empty
   Communicator* comm_;
   ScheduleAgreement* agreement_;
   ProgressReporter* reporter_;

@@ -3,7 +3,6 @@
 #include <filesystem>
 #include <fstream>
 
-#include "core/file_sha256.h"
 #include "core/npy_dataset_files.h"
 #include "worker/train/npy_dataset.h"
 #include "worker/train/trainer.h"
@@ -81,7 +80,7 @@ Status Trainer::WriteParameters() const {
 
 Status Trainer::AgreeOnModelFile() {
   if (options_.spec.model_file().empty() || options_.world_size == 1) return Status::Ok();
-  CYCLR_ASSIGN_OR_RETURN(std::string digest, FileSha256(options_.spec.model_file()));
+  const std::string& digest = model_.sha256;  // hashed once, by BuildTrainableModel
   // The first 16 bytes of the digest as two int64: equal MIN and MAX over ranks = the same file.
   int64_t words[4] = {0, 0, 0, 0};
   for (int i = 0; i < 2; ++i) {
