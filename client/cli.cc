@@ -100,6 +100,7 @@ int RunCli(int argc, const char* const* argv, const CliEnvironment& env, std::os
       ->capture_default_str();
   AddLaunchCommand(&app, &ctx);
   AddResumeCommand(&app, &ctx);
+  AddLrFindCommand(&app, &ctx);
   AddJobCommands(&app, &ctx);
   CLI::App* schedule = AddScheduleCommands(&app, &ctx);
   AddPreviewCommand(schedule, &ctx);

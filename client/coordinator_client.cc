@@ -68,6 +68,16 @@ StatusOr<v1::Job> CoordinatorClient::LaunchJob(const v1::JobSpec& spec) {
   return Finish(status, std::move(job));
 }
 
+StatusOr<v1::LossCurve> CoordinatorClient::GetLossCurve(const std::string& name) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  v1::GetJobRequest request;
+  request.set_name(name);
+  v1::LossCurve curve;
+  grpc::Status status = jobs_->GetLossCurve(&context, request, &curve);
+  return Finish(status, std::move(curve));
+}
+
 StatusOr<v1::Job> CoordinatorClient::GetJob(const std::string& name) {
   grpc::ClientContext context;
   SetDeadline(&context);

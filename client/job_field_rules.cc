@@ -33,6 +33,7 @@ IntRange JobIntRange(const std::string& field, IntRange type_range) {
       {"train_limit", {0, INT64_MAX}},
       {"test_limit", {0, INT64_MAX}},
       {"checkpoint_every", {0, limits::kMaxStep}},
+      {"max_steps", {0, limits::kMaxStep}},
       {"checkpoint_keep", {0, INT32_MAX}},
       {"max_restarts", {0, INT32_MAX}},
   };

@@ -99,6 +99,44 @@ Status SetField(v1::JobSpec* spec, const FieldDescriptor* f, const std::string& 
 
 }  // namespace
 
+const std::map<std::string, std::string>& JobOptionHelp() {
+  static const std::map<std::string, std::string> help = {
+      {"name", "job name: [a-z0-9][a-z0-9-]{0,62}"},
+      {"workers", "number of worker processes (world size)"},
+      {"model", "mlp | cnn (a built-in model; or give model_file)"},
+      {"model_file", "your TorchScript model: torch.jit.script(model).save(path)"},
+      {"model_sha256", "the model file's SHA-256 (recorded at launch when not given)"},
+      {"loss", "cross-entropy (default, classification) | mse (regression)"},
+      {"dataset", "fashion-mnist | synthetic | npy (data_dir/train_x.npy, train_y.npy, test_*)"},
+      {"data_dir", "dataset folder (default /usr/share/datasets/fashion-mnist)"},
+      {"normalize", "MEAN,STD for npy inputs (uint8 inputs are scaled to [0, 1] first)"},
+      {"output_dir", "rank 0 writes the trained model_file module here as model.pt"},
+      {"train_limit", "use only the first K training samples (0 = all)"},
+      {"test_limit", "use only the first K test samples (0 = all)"},
+      {"epochs", "passes over the training set"},
+      {"batch_size", "samples per step per worker"},
+      {"optimizer", "sgd | adamw"},
+      {"momentum", "SGD momentum / AdamW beta1 when the schedule does not cycle it"},
+      {"weight_decay", "L2 penalty"},
+      {"nesterov", "Nesterov momentum (SGD)"},
+      {"seed", "random seed"},
+      {"backend", "gloo | nccl"},
+      {"bucket_mb", "gradient bucket size in MB"},
+      {"threads", "intra-op threads per worker (0 = cores / workers)"},
+      {"launcher", "local | external"},
+      {"checkpoint_dir", "folder for checkpoints (none if empty)"},
+      {"checkpoint_every", "steps between checkpoints (0 = only at the end)"},
+      {"checkpoint_keep", "newest N checkpoints kept (0 = 3)"},
+      {"resume_from", "a checkpoint file to start from"},
+      {"max_restarts", "worker-group restarts before the job fails"},
+      {"divergence_policy", "fail | rollback (to the last checkpoint, with a lowered peak LR)"},
+      {"divergence_factor", "loss above factor x its running minimum diverges (0 = 10)"},
+      {"rollback_lr_factor", "rollback multiplies max_lr by this (0 = 0.5)"},
+      {"max_steps", "end the job after this many steps (0 = the epochs decide)"},
+  };
+  return help;
+}
+
 const std::vector<std::string>& JobOptionNames() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> out;

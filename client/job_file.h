@@ -9,6 +9,7 @@
 // JSON with the same shape works too. Flags override the file, field by field.
 #pragma once
 
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -26,6 +27,8 @@ struct JobFile {
 
 // The JobSpec field names a file or flags may set (every field but `schedule`), in proto order.
 const std::vector<std::string>& JobOptionNames();
+// The help text of each of them (cyclrctl's flags).
+const std::map<std::string, std::string>& JobOptionHelp();
 // Those of them that are booleans (flags without a value mean true).
 const std::set<std::string>& JobBoolOptionNames();
 

@@ -7,17 +7,30 @@
 #include "core/status.h"
 
 namespace cyclr::client {
+
+std::string SvgNum(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f", v);
+  return buf;
+}
+
+std::string SvgText(double x, double y, const std::string& anchor, const std::string& body,
+                    const std::string& extra) {
+  return "<text x=\"" + SvgNum(x) + "\" y=\"" + SvgNum(y) + "\" text-anchor=\"" + anchor + "\"" + extra +
+         ">" + XmlEscape(body) + "</text>\n";
+}
+
+std::string SvgLine(double x1, double y1, double x2, double y2, const std::string& style) {
+  return "<line x1=\"" + SvgNum(x1) + "\" y1=\"" + SvgNum(y1) + "\" x2=\"" + SvgNum(x2) + "\" y2=\"" +
+         SvgNum(y2) + "\" " + style + "/>\n";
+}
+
 namespace {
 
 constexpr double kMarginLeft = 90, kMarginRight = 90, kMarginTop = 56, kMarginBottom = 64;
 constexpr char kLrColor[] = "#1f77b4";
 constexpr char kMomentumColor[] = "#d62728";
 
-std::string Num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f", v);
-  return buf;
-}
 
 std::string TickLabel(double v) {
   char buf[32];
@@ -44,67 +57,56 @@ Axis MakeAxis(double lo, double hi, double p0, double p1, int target) {
   return a;
 }
 
-std::string Text(double x, double y, const std::string& anchor, const std::string& body,
-                 const std::string& extra = "") {
-  return "<text x=\"" + Num(x) + "\" y=\"" + Num(y) + "\" text-anchor=\"" + anchor + "\"" + extra +
-         ">" + XmlEscape(body) + "</text>\n";
-}
-
-std::string Line(double x1, double y1, double x2, double y2, const std::string& style) {
-  return "<line x1=\"" + Num(x1) + "\" y1=\"" + Num(y1) + "\" x2=\"" + Num(x2) + "\" y2=\"" +
-         Num(y2) + "\" " + style + "/>\n";
-}
-
 std::string Polyline(const std::vector<PlotPoint>& pts, const Axis& x, const Axis& y,
                      bool momentum, const char* color) {
   std::string out = "<polyline class=\"" + std::string(momentum ? "momentum" : "lr") +
                     "\" fill=\"none\" stroke=\"" + color + "\" stroke-width=\"1.5\" points=\"";
   for (size_t i = 0; i < pts.size(); ++i) {
     double v = momentum ? *pts[i].momentum : pts[i].lr;
-    out += (i ? " " : "") + Num(x.Map(static_cast<double>(pts[i].step))) + "," + Num(y.Map(v));
+    out += (i ? " " : "") + SvgNum(x.Map(static_cast<double>(pts[i].step))) + "," + SvgNum(y.Map(v));
   }
   return out + "\"/>\n";
 }
 
 std::string XAxis(const Axis& x, double y0) {
-  std::string out = Line(x.p0, y0, x.p1, y0, "stroke=\"black\"");
+  std::string out = SvgLine(x.p0, y0, x.p1, y0, "stroke=\"black\"");
   for (double t : x.ticks) {
     double px = x.Map(t);
-    out += Line(px, y0, px, y0 + 5, "stroke=\"black\"");
-    out += Text(px, y0 + 20, "middle", TickLabel(t));
+    out += SvgLine(px, y0, px, y0 + 5, "stroke=\"black\"");
+    out += SvgText(px, y0 + 20, "middle", TickLabel(t));
   }
-  out += Text((x.p0 + x.p1) / 2, y0 + 44, "middle", "step");
+  out += SvgText((x.p0 + x.p1) / 2, y0 + 44, "middle", "step");
   return out;
 }
 
 // A vertical axis at pixel x0 with labels on the left (side = -1) or right (side = +1).
 std::string YAxis(const Axis& y, double x0, int side, const std::string& label, const char* color,
                   double grid_to) {
-  std::string out = Line(x0, y.p0, x0, y.p1, "stroke=\"black\"");
+  std::string out = SvgLine(x0, y.p0, x0, y.p1, "stroke=\"black\"");
   for (double t : y.ticks) {
     double py = y.Map(t);
-    out += Line(x0, py, x0 + 5 * side, py, "stroke=\"black\"");
-    if (side < 0) out += Line(x0, py, grid_to, py, "stroke=\"#e0e0e0\"");
-    out += Text(x0 + 8 * side, py + 4, side < 0 ? "end" : "start", TickLabel(t));
+    out += SvgLine(x0, py, x0 + 5 * side, py, "stroke=\"black\"");
+    if (side < 0) out += SvgLine(x0, py, grid_to, py, "stroke=\"#e0e0e0\"");
+    out += SvgText(x0 + 8 * side, py + 4, side < 0 ? "end" : "start", TickLabel(t));
   }
   double lx = x0 + side * (kMarginLeft - 18), ly = (y.p0 + y.p1) / 2;
-  out += Text(lx, ly, "middle", label,
-              " fill=\"" + std::string(color) + "\" transform=\"rotate(-90 " + Num(lx) + " " +
-                  Num(ly) + ")\"");
+  out += SvgText(lx, ly, "middle", label,
+              " fill=\"" + std::string(color) + "\" transform=\"rotate(-90 " + SvgNum(lx) + " " +
+                  SvgNum(ly) + ")\"");
   return out;
 }
 
 std::string Legend(double right, double top, bool momentum) {
   double w = 150, h = momentum ? 48 : 28, x = right - w - 10, y = top + 10;
-  std::string out = "<g class=\"legend\">\n<rect x=\"" + Num(x) + "\" y=\"" + Num(y) +
-                    "\" width=\"" + Num(w) + "\" height=\"" + Num(h) +
+  std::string out = "<g class=\"legend\">\n<rect x=\"" + SvgNum(x) + "\" y=\"" + SvgNum(y) +
+                    "\" width=\"" + SvgNum(w) + "\" height=\"" + SvgNum(h) +
                     "\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#999\"/>\n";
-  out += Line(x + 8, y + 14, x + 34, y + 14, "stroke=\"" + std::string(kLrColor) + "\" stroke-width=\"2\"");
-  out += Text(x + 40, y + 18, "start", "learning rate");
+  out += SvgLine(x + 8, y + 14, x + 34, y + 14, "stroke=\"" + std::string(kLrColor) + "\" stroke-width=\"2\"");
+  out += SvgText(x + 40, y + 18, "start", "learning rate");
   if (momentum) {
-    out += Line(x + 8, y + 34, x + 34, y + 34,
+    out += SvgLine(x + 8, y + 34, x + 34, y + 34,
                 "stroke=\"" + std::string(kMomentumColor) + "\" stroke-width=\"2\"");
-    out += Text(x + 40, y + 38, "start", "momentum");
+    out += SvgText(x + 40, y + 38, "start", "momentum");
   }
   return out + "</g>\n";
 }
@@ -158,11 +160,11 @@ std::string RenderSchedulePlot(const std::vector<PlotPoint>& points, const std::
   Axis y = MakeAxis(lr_lo->lr, lr_hi->lr, bottom, top, 6);
 
   std::string svg = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                    "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + Num(w) + "\" height=\"" +
-                    Num(h) + "\" viewBox=\"0 0 " + Num(w) + " " + Num(h) +
+                    "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + SvgNum(w) + "\" height=\"" +
+                    SvgNum(h) + "\" viewBox=\"0 0 " + SvgNum(w) + " " + SvgNum(h) +
                     "\" font-family=\"sans-serif\" font-size=\"12\">\n";
-  svg += "<rect x=\"0\" y=\"0\" width=\"" + Num(w) + "\" height=\"" + Num(h) + "\" fill=\"white\"/>\n";
-  svg += Text(w / 2, 28, "middle", title, " font-size=\"15\" font-weight=\"bold\"");
+  svg += "<rect x=\"0\" y=\"0\" width=\"" + SvgNum(w) + "\" height=\"" + SvgNum(h) + "\" fill=\"white\"/>\n";
+  svg += SvgText(w / 2, 28, "middle", title, " font-size=\"15\" font-weight=\"bold\"");
   svg += YAxis(y, left, -1, "learning rate", kLrColor, right);
   svg += XAxis(x, bottom);
   svg += Polyline(points, x, y, false, kLrColor);

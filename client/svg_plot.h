@@ -31,6 +31,12 @@ std::vector<double> NiceTicks(double lo, double hi, int target);
 std::string RenderSchedulePlot(const std::vector<PlotPoint>& points, const std::string& title,
                                const PlotOptions& options = {});
 
+// Pieces shared by the plots: a coordinate ("%.2f"), a <text> (body escaped) and a <line>.
+std::string SvgNum(double v);
+std::string SvgText(double x, double y, const std::string& anchor, const std::string& body,
+                    const std::string& extra = "");
+std::string SvgLine(double x1, double y1, double x2, double y2, const std::string& style);
+
 // Escapes &, <, >, " for use in SVG text and attributes.
 std::string XmlEscape(const std::string& text);
 

@@ -47,7 +47,9 @@ inline constexpr size_t kMaxStoreKeyBytes = 512;
 inline constexpr size_t kMaxStoreValueBytes = 64 * 1024;     // Gloo addresses, NCCL ids: < 1 KB
 inline constexpr size_t kMaxStoreBytesPerJob = 1024 * 1024;  // keys + values of one job
 inline constexpr int kMaxStoreKeysPerGet = 1024;
-inline constexpr int kMaxReportsPerRequest = 10000;  // step/epoch/applied entries in one report
+inline constexpr int kMaxReportsPerRequest = 10000;
+// Points of one LR range test's loss curve: its ramp's steps (a GetLossCurve reply stays ~1.3 MB).
+inline constexpr int64_t kMaxCurvePoints = 50000;  // step/epoch/applied entries in one report
 
 // Processes: Linux's PID_MAX_LIMIT (a registration's pid, a stored worker pid).
 inline constexpr int32_t kMaxPid = 4194304;

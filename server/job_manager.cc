@@ -144,6 +144,7 @@ StatusOr<bool> JobManager::Report(const v1::ReportProgressRequest& r) {
     for (const auto& a : r.applied()) {
       CYCLR_RETURN_IF_ERROR(schedules_->MarkApplied(r.job(), a.version(), a.step()));
     }
+    CYCLR_RETURN_IF_ERROR(ApplyRangeTest(e, r));
     if (state == v1::PENDING) e->job.set_state(v1::RUNNING);
     ApplySteps(e, r);
     Aggregate(e);
@@ -324,7 +325,7 @@ void JobManager::MaybeSucceed(Entry* e) {
     // A watched process must also have exited cleanly (OnWorkerExit takes it out of `live`).
     if (e->live.count(r)) return;
   }
-  Finish(e, v1::SUCCEEDED, "");
+  Finish(e, v1::SUCCEEDED, e->finish_note);
 }
 
 Status JobManager::Persist(Entry* e, bool force) {

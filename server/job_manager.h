@@ -163,6 +163,10 @@ class JobManager {
 
   StatusOr<JobSnapshot> Snapshot(const std::string& name) const;
 
+  // The loss curve of an LR range test (job_manager_curve.cc): its points as stored, in step
+  // order. NOT_FOUND; FAILED_PRECONDITION for a job whose schedule is not a range test.
+  StatusOr<v1::LossCurve> LossCurve(const std::string& name) const;
+
   // Push notification of the job's changes, as ScheduleManager::Subscribe (change_feed.h): the
   // listener gets one shared snapshot per change (v1::Job built once per generation) on the
   // manager's feed thread, no lock held. Returns its id and the current snapshot; NOT_FOUND.
@@ -196,6 +200,7 @@ class JobManager {
     std::set<int> live;                 // ranks with a process the launcher watches
     bool restarting = false;            // the group failed; waiting for `live` to empty
     int64_t group_started_unix_ms = 0;  // Expect()'s time: since when ranks are awaited
+    std::string finish_note;            // rank 0's note with `finished` (SUCCEEDED's reason)
   };
   // What to do once the lock is released.
   struct Followup {
@@ -212,6 +217,11 @@ class JobManager {
   const Entry* Find(const std::string& name) const;
   v1::Job ToJob(const Entry& e) const;
   void ApplySteps(Entry* e, const v1::ReportProgressRequest& r);
+  // A range test's curve points and training set size, from rank 0 (persisted before the report
+  // is acknowledged), and rank 0's note with `finished`. INVALID_ARGUMENT: curve points or
+  // train_examples from another rank;
+  // FAILED_PRECONDITION: curve points for a job that is not a range test.
+  Status ApplyRangeTest(Entry* e, const v1::ReportProgressRequest& r);
   void Aggregate(Entry* e);
   // Sets a terminal state; returns true if the launcher must stop the workers.
   bool Finish(Entry* e, v1::JobState state, const std::string& reason);

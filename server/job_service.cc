@@ -29,6 +29,17 @@ grpc::Status JobService::GetJob(grpc::ServerContext*, const v1::GetJobRequest* r
   });
 }
 
+grpc::Status JobService::GetLossCurve(grpc::ServerContext*, const v1::GetJobRequest* req,
+                                      v1::LossCurve* resp) {
+  return Observe(metrics_, "GetLossCurve", [&] {
+    if (Status bad = CheckRequest(*req); !bad.ok()) return ToGrpc(bad);
+    StatusOr<v1::LossCurve> curve = jobs_->LossCurve(req->name());
+    if (!curve.ok()) return ToGrpc(curve.status());
+    *resp = std::move(*curve);
+    return grpc::Status::OK;
+  });
+}
+
 grpc::Status JobService::ListJobs(grpc::ServerContext*, const v1::ListJobsRequest* req,
                                   v1::ListJobsResponse* resp) {
   return Observe(metrics_, "ListJobs", [&] {

@@ -31,6 +31,9 @@ class JobService final
                        v1::Job* resp) override;
   grpc::Status DeleteJob(grpc::ServerContext* ctx, const v1::DeleteJobRequest* req,
                          v1::DeleteJobResponse* resp) override;
+  // The loss curve of an LR range test (JobManager::LossCurve).
+  grpc::Status GetLossCurve(grpc::ServerContext* ctx, const v1::GetJobRequest* req,
+                            v1::LossCurve* resp) override;
   // Sends the job, then the job again after changes (the newest one when several came during a
   // write); ends OK after a terminal state, NOT_FOUND for an unknown job, CANCELLED when the
   // client cancels, UNAVAILABLE on Shutdown().

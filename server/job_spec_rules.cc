@@ -96,6 +96,7 @@ Status CheckNumbers(const v1::JobSpec& s) {
 // Fault-tolerance fields: 0 means "the worker's default" for the counts and factors.
 Status CheckFaultTolerance(const v1::JobSpec& s) {
   CYCLR_RETURN_IF_ERROR(Within("checkpoint_every", s.checkpoint_every(), 0, limits::kMaxStep));
+  CYCLR_RETURN_IF_ERROR(Within("max_steps", s.max_steps(), 0, limits::kMaxStep));
   CYCLR_RETURN_IF_ERROR(
       Within("checkpoint_keep", s.checkpoint_keep(), 0, limits::kMaxCheckpointKeep));
   CYCLR_RETURN_IF_ERROR(Within("max_restarts", s.max_restarts(), 0, limits::kMaxRestarts));
@@ -194,6 +195,28 @@ Status NormalizeJobSpec(v1::JobSpec* s) {
   if (!s->has_schedule()) return Status::InvalidArgument("schedule is required");
   StatusOr<ScheduleSpec> spec = FromProto(s->schedule());
   if (!spec.ok()) return spec.status().WithContext("schedule");
+  // A range test records one curve point per step of its ramp, and the stored curve is bounded.
+  if (spec->policy == Policy::kRangeTest && spec->total_steps.value_or(0) > limits::kMaxCurvePoints) {
+    return Status::InvalidArgument("schedule.total_steps (" +
+                                   std::to_string(*spec->total_steps) +
+                                   ") of a range-test job must be at most " +
+                                   std::to_string(limits::kMaxCurvePoints) +
+                                   " (one loss-curve point per step is kept)");
+  }
+  // A probe trains a throwaway model: it must leave nothing a later job would resume from or
+  // take as its result, and starts from the step its ramp starts at.
+  if (spec->policy == Policy::kRangeTest) {
+    for (const auto& [field, value] : {std::pair<const char*, const std::string*>{
+                                           "checkpoint_dir", &s->checkpoint_dir()},
+                                       {"resume_from", &s->resume_from()},
+                                       {"output_dir", &s->output_dir()}}) {
+      if (!value->empty()) {
+        return Status::InvalidArgument(std::string(field) +
+                                       " must be empty for a range-test job: a probe trains a "
+                                       "throwaway copy and leaves no model behind");
+      }
+    }
+  }
   // Store the schedule in its canonical form (the one core round-trips).
   *s->mutable_schedule() = ToProto(*spec);
   return Status::Ok();

@@ -86,6 +86,16 @@ Status CheckEpoch(const v1::EpochReport& e, int i) {
   return Finite(At("epochs", i, "test_loss"), e.test_loss());
 }
 
+// A range test's point: a step of the curve's range, a positive finite LR; the loss may be NaN or
+// Inf (the step that diverged is part of the curve).
+Status CheckCurvePoint(const v1::CurvePoint& p, int i) {
+  CYCLR_RETURN_IF_ERROR(Range(At("curve", i, "step"), p.step(), 0, limits::kMaxCurvePoints - 1));
+  const std::string lr = At("curve", i, "lr");
+  CYCLR_RETURN_IF_ERROR(Finite(lr, p.lr()));
+  if (!(p.lr() > 0)) return Status::InvalidArgument(lr + " (" + Num(p.lr()) + ") must be > 0");
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status CheckRequest(const v1::LaunchJobRequest& req) {
@@ -192,6 +202,10 @@ Status CheckRequest(const v1::ReportProgressRequest& req) {
   CYCLR_RETURN_IF_ERROR(Range("total_steps", req.total_steps(), 0, limits::kMaxStep));
   CYCLR_RETURN_IF_ERROR(CheckBlas(req.blas()));
   CYCLR_RETURN_IF_ERROR(Range("threads", req.threads(), 0, limits::kMaxThreads));
+  CYCLR_RETURN_IF_ERROR(Count("curve", req.curve_size(), limits::kMaxReportsPerRequest));
+  CYCLR_RETURN_IF_ERROR(Text("note", req.note(), limits::kMaxTextBytes));
+  CYCLR_RETURN_IF_ERROR(Range("train_examples", req.train_examples(), 0, limits::kMaxStep));
+  for (int i = 0; i < req.curve_size(); ++i) CYCLR_RETURN_IF_ERROR(CheckCurvePoint(req.curve(i), i));
   for (int i = 0; i < req.steps_size(); ++i) CYCLR_RETURN_IF_ERROR(CheckStep(req.steps(i), i));
   for (int i = 0; i < req.epochs_size(); ++i) CYCLR_RETURN_IF_ERROR(CheckEpoch(req.epochs(i), i));
   for (int i = 0; i < req.applied_size(); ++i) {

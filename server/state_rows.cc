@@ -49,6 +49,7 @@ Status CheckSnapshot(const v1::Job& s) {
                                    ") must be finite and >= 0");
   }
   CYCLR_RETURN_IF_ERROR(Range("snapshot.restarts", s.restarts(), 0, limits::kMaxRestarts));
+  CYCLR_RETURN_IF_ERROR(Range("snapshot.train_examples", s.train_examples(), 0, limits::kMaxStep));
   return Range("snapshot.schedule_version", s.schedule_version(), 0, limits::kMaxRevisionsPerJob);
 }
 

@@ -10,7 +10,7 @@
 // [0, kMaxStep]; reason at most kMaxReasonBytes; spec a JobSpec that NormalizeJobSpec accepts
 // and names the row's job; snapshot a Job whose epoch is in [0, kMaxEpochs], test_accuracy finite
 // in [0, 1], samples_per_second finite >= 0, restarts in [0, kMaxRestarts] and schedule_version in
-// [0, kMaxRevisionsPerJob]. A revision: a Revision message (valid spec, known phase) whose
+// [0, kMaxRevisionsPerJob] and train_examples in [0, kMaxStep]. A revision: a Revision message (valid spec, known phase) whose
 // version and effective_step equal their columns, applied_step in [0, kMaxStep], author and
 // reason at most kMaxTextBytes; the revisions of a job must build a Timeline (versions 1, 2, ...).
 #pragma once

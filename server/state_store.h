@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "core/loss_curve.h"
 #include "core/status.h"
 #include "core/timeline.h"
 #include "cyclr/v1/job.pb.h"
@@ -61,6 +62,13 @@ class StateStore {
   // applied steps included. INTERNAL naming the first bad row and why (state_rows.h).
   StatusOr<std::vector<v1::Job>> LoadJobs();
   StatusOr<std::vector<Revision>> LoadRevisions(const std::string& job);
+
+  // An LR range test's curve (state_store_curve.cc). AppendCurve stores points in one transaction,
+  // replacing a step's earlier point (a report sent again after a lost reply carries the same
+  // values). REQUIRES the job exists. LoadCurve: the job's points in step order; INTERNAL naming
+  // the first row whose step is outside [0, kMaxCurvePoints) or whose lr is not finite and > 0.
+  Status AppendCurve(const std::string& job, const std::vector<LossCurvePoint>& points);
+  StatusOr<std::vector<LossCurvePoint>> LoadCurve(const std::string& job);
 
   const std::string& path() const { return path_; }
 

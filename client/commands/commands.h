@@ -41,6 +41,8 @@ void AddOutputOption(CLI::App* command, std::string* output);
 void AddJobCommands(CLI::App* app, CommandContext* context);
 // launch ...
 void AddLaunchCommand(CLI::App* app, CommandContext* context);
+// lr-find [job flags] --start-lr --end-lr --steps ...: an LR range test; lr-find get NAME.
+void AddLrFindCommand(CLI::App* app, CommandContext* context);
 // resume NAME [--as NEW]: a FAILED/STOPPED job continued from its checkpoints as a new job.
 void AddResumeCommand(CLI::App* app, CommandContext* context);
 // schedule get | set | undo, and schedule preview (added to the `schedule` group).

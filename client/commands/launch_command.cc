@@ -1,57 +1,25 @@
 // launch: a job from flags and/or a job file, optionally followed to its end.
 #include <CLI/CLI.hpp>
+#include <cmath>
 #include <filesystem>
 #include <memory>
 
 #include "client/commands/commands.h"
 #include "client/job_file.h"
 #include "client/option_flags.h"
+#include "client/probe_report.h"
 #include "client/progress_printer.h"
 #include "client/spec_flags.h"
 
 namespace cyclr::client {
 namespace {
 
-std::map<std::string, std::string> JobHelp() {
-  return {
-      {"name", "job name: [a-z0-9][a-z0-9-]{0,62}"},
-      {"workers", "number of worker processes (world size)"},
-      {"model", "mlp | cnn (a built-in model; or give model_file)"},
-      {"model_file", "your TorchScript model: torch.jit.script(model).save(path)"},
-      {"model_sha256", "the model file's SHA-256 (recorded at launch when not given)"},
-      {"loss", "cross-entropy (default, classification) | mse (regression)"},
-      {"dataset", "fashion-mnist | synthetic | npy (data_dir/train_x.npy, train_y.npy, test_*)"},
-      {"data_dir", "dataset folder (default /usr/share/datasets/fashion-mnist)"},
-      {"normalize", "MEAN,STD for npy inputs (uint8 inputs are scaled to [0, 1] first)"},
-      {"output_dir", "rank 0 writes the trained model_file module here as model.pt"},
-      {"train_limit", "use only the first K training samples (0 = all)"},
-      {"test_limit", "use only the first K test samples (0 = all)"},
-      {"epochs", "passes over the training set"},
-      {"batch_size", "samples per step per worker"},
-      {"optimizer", "sgd | adamw"},
-      {"momentum", "SGD momentum / AdamW beta1 when the schedule does not cycle it"},
-      {"weight_decay", "L2 penalty"},
-      {"nesterov", "Nesterov momentum (SGD)"},
-      {"seed", "random seed"},
-      {"backend", "gloo | nccl"},
-      {"bucket_mb", "gradient bucket size in MB"},
-      {"threads", "intra-op threads per worker (0 = cores / workers)"},
-      {"launcher", "local | external"},
-      {"checkpoint_dir", "folder for checkpoints (none if empty)"},
-      {"checkpoint_every", "steps between checkpoints (0 = only at the end)"},
-      {"checkpoint_keep", "newest N checkpoints kept (0 = 3)"},
-      {"resume_from", "a checkpoint file to start from"},
-      {"max_restarts", "worker-group restarts before the job fails"},
-      {"divergence_policy", "fail | rollback (to the last checkpoint, with a lowered peak LR)"},
-      {"divergence_factor", "loss above factor x its running minimum diverges (0 = 10)"},
-      {"rollback_lr_factor", "rollback multiplies max_lr by this (0 = 0.5)"},
-  };
-}
-
 struct LaunchOptions {
-  LaunchOptions() : job_flags(JobOptionNames(), JobBoolOptionNames(), JobHelp(), "Job") {}
+  LaunchOptions() : job_flags(JobOptionNames(), JobBoolOptionNames(), JobOptionHelp(), "Job") {}
   std::string job_file;
   bool follow = false;
+  std::string lr_from;
+  LrSuggestionOptions suggest;
   OptionFlags job_flags;
   SpecFlags spec_flags;
 };
@@ -86,13 +54,48 @@ void AbsolutePaths(v1::JobSpec* spec) {
   }
 }
 
+int IntOr(const OptionMap& m, const char* key, int fallback) {
+  auto it = m.find(key);
+  if (it == m.end()) return fallback;
+  try {
+    return std::stoi(it->second);
+  } catch (const std::exception&) {
+    return fallback;  // BuildJobSpec reports the bad value
+  }
+}
+
+// --lr-from PROBE: the probe's suggested bounds under the job file's schedule, the flags above
+// both (policy triangular2 unless one is given); step_size_up for this job's workers and batch.
+StatusOr<OptionMap> BoundsFromProbe(const CommandContext& ctx, const LaunchOptions& o,
+                                    const OptionMap& job, const OptionMap& file_schedule) {
+  CoordinatorClient client = ctx.Client();
+  CYCLR_ASSIGN_OR_RETURN(ProbeReport probe, ReadProbe(client, o.lr_from, o.suggest));
+  LrSuggestions s = probe.suggestions;
+  const int64_t spe = StepsPerEpoch(
+      probe.train_examples, IntOr(job, "workers", probe.job.spec().workers()),
+      IntOr(job, "batch_size", probe.job.spec().batch_size()));
+  s.step_size_up = spe > 0 ? std::max<int64_t>(1, std::llround(o.suggest.half_cycle_epochs * spe)) : 0;
+  CYCLR_ASSIGN_OR_RETURN(OptionMap given, o.spec_flags.Options(file_schedule));
+  const std::string policy = given.count("policy") ? given["policy"] : "triangular2";
+  CYCLR_ASSIGN_OR_RETURN(OptionMap bounds, LrFromOptions(policy, s));
+  bounds["policy"] = policy;
+  *ctx.err << "cyclrctl: bounds from probe " << o.lr_from << ":";
+  for (const auto& [k, v] : bounds) *ctx.err << " " << k << " " << v;
+  *ctx.err << "\n" << std::flush;
+  return Merge(bounds, file_schedule);
+}
+
 Status Launch(const CommandContext& ctx, const LaunchOptions& o) {
   JobFile file;
   if (!o.job_file.empty()) {
     CYCLR_ASSIGN_OR_RETURN(file, LoadJobFile(o.job_file));
   }
   OptionMap job = Merge(file.job, o.job_flags.Given());
-  CYCLR_ASSIGN_OR_RETURN(ScheduleSpec schedule, o.spec_flags.Resolve(file.schedule));
+  OptionMap schedule_base = file.schedule;
+  if (!o.lr_from.empty()) {
+    CYCLR_ASSIGN_OR_RETURN(schedule_base, BoundsFromProbe(ctx, o, job, file.schedule));
+  }
+  CYCLR_ASSIGN_OR_RETURN(ScheduleSpec schedule, o.spec_flags.Resolve(schedule_base));
   CYCLR_ASSIGN_OR_RETURN(v1::JobSpec spec, BuildJobSpec(job, schedule, {"name"}));
   AbsolutePaths(&spec);
   CYCLR_ASSIGN_OR_RETURN(v1::Job launched, ctx.Client().LaunchJob(spec));
@@ -112,6 +115,18 @@ void AddLaunchCommand(CLI::App* app, CommandContext* ctx) {
                      "nested schedule: map");
   launch->add_flag("--follow", o->follow,
                    "stream progress until the job ends; exit 0 only if it SUCCEEDED");
+  launch->add_option("--lr-from", o->lr_from,
+                     "take the schedule's bounds from a finished LR range test (cyclrctl "
+                     "lr-find): Smith's base_lr/max_lr, step_size_up = --half-cycle-epochs "
+                     "epochs; flags and the job file override them");
+  launch->add_option("--half-cycle-epochs", o->suggest.half_cycle_epochs,
+                     "--lr-from: step_size_up in epochs (Smith: 2-10)")
+      ->check(CLI::Range(0.1, 1000.0))
+      ->capture_default_str();
+  launch->add_option("--base-divisor", o->suggest.base_divisor,
+                     "--lr-from: base_lr = max_lr / this (3-4 for a cycle, 10-20 one-cycle)")
+      ->check(CLI::Range(1.0, 1000.0))
+      ->capture_default_str();
   o->job_flags.AddTo(launch);
   o->spec_flags.AddTo(launch);
   launch->callback([ctx, o] { ctx->action = [ctx, o] { return Launch(*ctx, *o); }; });

@@ -38,6 +38,8 @@ class Coordinator:
         self.start()
 
     def start(self):
+        if self.log.closed:  # started again after close(): a restart
+            self.log = open(self.log_path, "a")
         self.proc = subprocess.Popen(
             [f"{self.bin}/cyclr-coordinator", "--listen", self.addr,
              "--metrics", f"127.0.0.1:{self.metrics_port}",

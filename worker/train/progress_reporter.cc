@@ -50,21 +50,45 @@ void ProgressReporter::AddApplied(int64_t version, int64_t step) {
   applied_.push_back(a);
 }
 
+void ProgressReporter::AddCurvePoint(int64_t step, double lr, double loss) {
+  std::lock_guard<std::mutex> lock(mu_);
+  v1::CurvePoint p;
+  p.set_step(step);
+  p.set_lr(lr);
+  p.set_loss(loss);
+  curve_.push_back(p);
+  // A range test has at most kMaxCurvePoints steps; the bound only guards against a misuse.
+  while (curve_.size() > static_cast<size_t>(limits::kMaxCurvePoints)) curve_.pop_front();
+}
+
+void ProgressReporter::SetTrainExamples(int64_t n) {
+  std::lock_guard<std::mutex> lock(mu_);
+  train_examples_ = n;
+}
+
 void ProgressReporter::SetRuntime(const std::string& blas, int threads) {
   std::lock_guard<std::mutex> lock(mu_);
   blas_ = blas;
   threads_ = threads;
 }
 
-bool ProgressReporter::SendOnce(bool finished, const std::string& error) {
+bool ProgressReporter::SendOnce(bool finished, const std::string& error, const std::string& note) {
   std::lock_guard<std::mutex> send_lock(send_mu_);
   v1::ReportProgressRequest req;
   req.set_job(job_);
   req.set_rank(rank_);
   req.set_finished(finished);
   req.set_error(std::string(limits::CutUtf8(error, limits::kMaxErrorBytes)));  // fits the limit
+  req.set_note(std::string(limits::CutUtf8(note, limits::kMaxTextBytes)));
   {
     std::lock_guard<std::mutex> lock(mu_);
+    // At most one request's worth of curve points; the rest go with the next sends.
+    while (!curve_.empty() && req.curve_size() < limits::kMaxReportsPerRequest) {
+      *req.add_curve() = std::move(curve_.front());
+      curve_.pop_front();
+    }
+    if (finished && !curve_.empty()) req.set_finished(false);  // Finish() sends again
+    req.set_train_examples(train_examples_);
     for (auto& s : steps_) *req.add_steps() = std::move(s);
     for (auto& e : epochs_) *req.add_epochs() = std::move(e);
     for (auto& a : applied_) *req.add_applied() = std::move(a);
@@ -89,6 +113,7 @@ bool ProgressReporter::SendOnce(bool finished, const std::string& error) {
   while (steps_.size() > options_.max_buffered_steps) steps_.pop_front();
   epochs_.insert(epochs_.begin(), req.epochs().begin(), req.epochs().end());
   applied_.insert(applied_.begin(), req.applied().begin(), req.applied().end());
+  for (int i = req.curve_size() - 1; i >= 0; --i) curve_.push_front(req.curve(i));
   return false;
 }
 
@@ -104,7 +129,8 @@ void ProgressReporter::Run() {
   }
 }
 
-bool ProgressReporter::Finish(const std::string& error, std::chrono::milliseconds deadline) {
+bool ProgressReporter::Finish(const std::string& error, std::chrono::milliseconds deadline,
+                              const std::string& note) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     shutdown_ = true;
@@ -113,12 +139,16 @@ bool ProgressReporter::Finish(const std::string& error, std::chrono::millisecond
   if (thread_.joinable()) thread_.join();
   auto until = std::chrono::steady_clock::now() + deadline;
   auto backoff = std::chrono::milliseconds(100);
-  while (!SendOnce(true, error)) {
+  for (;;) {
+    if (SendOnce(true, error, note)) {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (curve_.empty()) return true;  // the request that went out said finished
+      continue;
+    }
     if (std::chrono::steady_clock::now() + backoff > until) return false;
     std::this_thread::sleep_for(backoff);
     backoff = std::min(options_.max_backoff, backoff * 2);
   }
-  return true;
 }
 
 }  // namespace cyclr

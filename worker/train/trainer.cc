@@ -1,6 +1,7 @@
 #include "worker/train/trainer.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <mutex>
 #include <thread>
@@ -36,7 +37,8 @@ Trainer::Trainer(TrainerOptions options, Communicator* comm, ScheduleAgreement* 
       comm_(comm),
       agreement_(agreement),
       reporter_(reporter),
-      guard_(options_.spec.divergence_factor()) {}
+      guard_(options_.spec.divergence_factor()),
+      range_test_(options_.spec.schedule().policy() == "range-test") {}
 
 Status Trainer::Setup() {
   const v1::JobSpec& spec = options_.spec;
@@ -76,7 +78,12 @@ Status Trainer::Setup() {
   CYCLR_RETURN_IF_ERROR(reducer_->BroadcastParameters(0));
   CYCLR_RETURN_IF_ERROR(MaybeResume());
   if (!options_.log_dir.empty()) OpenLrLog();
-  if (reporter_) reporter_->SetTotalSteps(steps_per_epoch_ * spec.epochs());
+  if (reporter_) {
+    int64_t total = steps_per_epoch_ * spec.epochs();
+    if (spec.max_steps() > 0) total = std::min(total, spec.max_steps());
+    reporter_->SetTotalSteps(total);
+    if (options_.rank == 0) reporter_->SetTrainExamples(train_.size());
+  }
   return Status::Ok();
 }
 
@@ -136,22 +143,29 @@ Status Trainer::Step(int64_t epoch, const Batch& batch, TrainResult* result) {
   const double loss_value = loss.item<double>();
   // The step's agreement: MIN over ranks of [newest schedule version held, keep going, loss
   // healthy]. Issued before backward so it runs while this rank computes; collectives run in
-  // issue order on every rank, so it never crosses the gradient buckets.
+  // issue order on every rank, so it never crosses the gradient buckets. A range test's verdict
+  // is its stop rule on the previous step's mean loss (and this step's loss being finite).
+  const bool healthy = range_test_ ? std::isfinite(loss_value) && range_stop_.empty()
+                                   : guard_.Observe(loss_value);
   int64_t agreed[3] = {agreement_->held_version(), reporter_ && reporter_->stop_requested() ? 0 : 1,
-                       guard_.Observe(loss_value) ? 1 : 0};
-  if (guard_.at_best()) best_step_ = step_;
+                       healthy ? 1 : 0};
+  if (!range_test_ && guard_.at_best()) best_step_ = step_;
   auto agree_work = comm_->AllReduce(agreed, 3, DataType::kInt64, ReduceOp::kMin);
+  float loss_sum = static_cast<float>(loss_value);
+  auto loss_work =
+      range_test_ ? comm_->AllReduce(&loss_sum, 1, DataType::kFloat32, ReduceOp::kSum) : nullptr;
   loss.backward();
   CYCLR_RETURN_IF_ERROR(reducer_->FinishBackward());
   const auto agree_wait_start = Clock::now();
   CYCLR_RETURN_IF_ERROR(agree_work->Wait(options_.collective_timeout));
+  if (loss_work) CYCLR_RETURN_IF_ERROR(loss_work->Wait(options_.collective_timeout));
   steady_.AddWaits(reducer_->last_step_stats().wait_ms,
                    1e3 * Seconds(Clock::now() - agree_wait_start));
   if (agreed[1] == 0) {
     result->stopped = true;
     return Status::Ok();
   }
-  if (agreed[2] == 0) {
+  if (agreed[2] == 0 && !range_test_) {
     // Every rank stops here, before the optimizer applies a diverged gradient.
     divergence_reason_ = "loss diverged at step " + std::to_string(step_) + " (" +
                          (guard_.Explain().empty()
@@ -164,12 +178,32 @@ Status Trainer::Step(int64_t epoch, const Batch& batch, TrainResult* result) {
   }
   std::vector<AppliedVersion> newly;
   TimelinePoint point = agreement_->Resolve(step_, agreed[0], &newly);
+  if (range_test_) {
+    RangeTestStep(point, loss_sum / options_.world_size, agreed[2] != 0, result);
+    if (result->stopped) {
+      if (reporter_) Report(epoch, point, loss_value, Seconds(Clock::now() - t0), newly);
+      return Status::Ok();
+    }
+  }
   ApplySchedulePoint(spec, point, optimizer_.get());
   optimizer_->step();
   LogStep(step_, point, loss_value);
   result->final_loss = loss_value;
   if (reporter_) Report(epoch, point, loss_value, Seconds(Clock::now() - t0), newly);
   return Status::Ok();
+}
+
+void Trainer::RangeTestStep(const TimelinePoint& point, double mean_loss, bool healthy,
+                            TrainResult* result) {
+  if (options_.rank == 0 && reporter_) reporter_->AddCurvePoint(step_, point.lr, mean_loss);
+  if (!healthy) {
+    // The ranks agreed in this step's collective; the optimizer does not apply this step.
+    result->stopped = true;
+    result->note = "range test ended at step " + std::to_string(step_) + ": " +
+                   (range_stop_.empty() ? "a rank's loss was not finite" : range_stop_);
+    return;
+  }
+  if (!range_monitor_.Observe(step_, mean_loss)) range_stop_ = range_monitor_.Explain();
 }
 
 void Trainer::Report(int64_t epoch, const TimelinePoint& point, double loss, double step_seconds,
@@ -201,6 +235,10 @@ Status Trainer::TrainEpoch(int64_t epoch, TrainResult* result) {
   while (!result->stopped) {
     std::optional<Batch> batch = batches.Next();
     if (!batch) break;
+    if (spec.max_steps() > 0 && step_ >= spec.max_steps()) {
+      reached_max_steps_ = true;
+      break;
+    }
     if (options_.crash_after_steps > 0 && steps_this_run_ == options_.crash_after_steps) {
       return Status::Aborted("injected crash after " + std::to_string(steps_this_run_) + " steps");
     }
@@ -356,6 +394,7 @@ StatusOr<TrainResult> Trainer::RunUnchecked() {
   report_start_ = start;
   int64_t epoch = start_epoch_;
   while (epoch < spec.epochs() && !result.stopped) {
+    if (spec.max_steps() > 0 && step_ >= spec.max_steps()) break;  // a resumed or exact end
     CYCLR_RETURN_IF_ERROR(TrainEpoch(epoch, &result));
     if (rollback_pending_) {
       CYCLR_RETURN_IF_ERROR(Rollback());
@@ -364,6 +403,7 @@ StatusOr<TrainResult> Trainer::RunUnchecked() {
     }
     if (result.stopped) break;
     CYCLR_RETURN_IF_ERROR(EndEpoch(epoch, &result));
+    if (reached_max_steps_) break;
     ++epoch;
   }
   result.steps = step_;

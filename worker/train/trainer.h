@@ -11,6 +11,13 @@
 // With spec.checkpoint_dir set, rank 0 writes a checkpoint every spec.checkpoint_every steps and
 // at the end, and Run() first resumes from the newest one there (or from spec.resume_from).
 //
+// A range-test job (schedule policy range-test) is an LR range test: each step also sums the ranks'
+// losses in a collective issued with the agreement one, rank 0 reports (step, LR, mean loss) as
+// the job's loss curve, and RangeTestMonitor's stop rule on the mean loss of step s becomes the
+// "healthy" verdict of step s+1's agreement — so every rank ends on the same step because the
+// collective said so. The probe then ends without error (TrainResult::note says why).
+// spec.max_steps > 0 ends any job after that many steps (evaluated and checkpointed as an end).
+//
 // On a diverged loss (agreed by all ranks) the job fails, or with divergence_policy "rollback" the
 // ranks reload the newest checkpoint and go on with a lowered peak LR (rollback.h), at most
 // kMaxRollbacks times.
@@ -33,6 +40,7 @@
 #include <string>
 
 #include "cyclr/v1/job.pb.h"
+#include "core/loss_curve.h"
 #include "worker/comm/communicator.h"
 #include "worker/ddp/reducer.h"
 #include "worker/train/batch_prefetcher.h"
@@ -71,7 +79,8 @@ struct TrainResult {
   double final_loss = 0;
   double test_accuracy = 0;
   double samples_per_second = 0;  // this rank, whole run
-  bool stopped = false;           // ended early by a stop request agreed by all ranks
+  bool stopped = false;           // ended early: a stop request or the range test's stop rule
+  std::string note;               // why a range test ended early ("" otherwise)
 };
 
 class Trainer {
@@ -104,6 +113,10 @@ class Trainer {
   // Rank 0 writes a checkpoint of the state after `step_` steps.
   Status Checkpoint(int64_t epoch, int64_t step_in_epoch);
   void LogStep(int64_t step, const TimelinePoint& point, double loss);
+  // A range test's step after its collectives: records the curve point, feeds the stop rule, and
+  // ends the probe when the ranks agreed to stop (`healthy` false).
+  void RangeTestStep(const TimelinePoint& point, double mean_loss, bool healthy,
+                     TrainResult* result);
   void PrintSteady() const;
   // The job's loss, defaulted once (Step() reads it every step).
   const std::string& Loss() const { return loss_; }
@@ -132,6 +145,10 @@ class Trainer {
   int64_t start_step_in_epoch_ = 0;
   int64_t steps_this_run_ = 0;
   DivergenceGuard guard_;
+  const bool range_test_;           // the job is an LR range test (see above)
+  RangeTestMonitor range_monitor_;  // fed the mean loss of every step
+  std::string range_stop_;          // the monitor's reason, once it said stop
+  bool reached_max_steps_ = false;
   bool rollback_pending_ = false;  // the ranks agreed the loss diverged (policy rollback)
   std::string divergence_reason_;
   int rollbacks_ = 0;

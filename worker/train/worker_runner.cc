@@ -141,7 +141,7 @@ RevisionRequester CoordinatorRequester(std::shared_ptr<grpc::Channel> channel, s
 // Trains with `comm` and prints the rank's summary line.
 Status Train(const v1::JobSpec& spec, int rank, int world, const std::string& log_dir,
              Communicator* comm, ScheduleAgreement* agreement, ProgressReporter* reporter,
-             RevisionRequester requester = nullptr) {
+             RevisionRequester requester = nullptr, std::string* note = nullptr) {
   TrainerOptions topts;
   topts.request_revision = std::move(requester);
   topts.spec = spec;
@@ -151,11 +151,13 @@ Status Train(const v1::JobSpec& spec, int rank, int world, const std::string& lo
   Trainer trainer(topts, comm, agreement, reporter);
   StatusOr<TrainResult> r = trainer.Run();
   if (!r.ok()) return r.status();
+  if (note) *note = r->note;
+  const std::string why = !r->note.empty() ? " (" + r->note + ")" : r->stopped ? " (stopped)" : "";
   std::printf(
       "cyclr-worker rank %d done: %lld steps, loss %.4f, test accuracy %.4f, %.0f "
       "samples/s%s\n",
       rank, static_cast<long long>(r->steps), r->final_loss, r->test_accuracy,
-      r->samples_per_second, r->stopped ? " (stopped)" : "");
+      r->samples_per_second, why.c_str());
   std::fflush(stdout);
   return Status::Ok();
 }
@@ -206,6 +208,7 @@ Status RunWorker(WorkerRunnerOptions o) {
 
   // A spec the worker cannot run is reported like any other failure, before step 0.
   Status result = CheckJobSpecForWorker(reg.spec(), cores);
+  std::string note;  // why the job ended early without an error (a range test's stop)
   if (result.ok()) {
     BlasInfo blas;
     const int threads = SetThreads(o, reg.spec(), world, cores, &blas);
@@ -219,12 +222,12 @@ Status RunWorker(WorkerRunnerOptions o) {
     result = comm.status();
     if (result.ok()) {
       result = Train(reg.spec(), rank, world, o.log_dir, comm->get(), &agreement, &reporter,
-                     CoordinatorRequester(channel, o.job, std::chrono::seconds(30)));
+                     CoordinatorRequester(channel, o.job, std::chrono::seconds(30)), &note);
     }
   }
   // The end is worth waiting for (the coordinator decides the job's state from it), but not
   // forever: the job's outcome is also visible from the process's exit code.
-  reporter.Finish(result.ok() ? "" : result.ToString(), std::chrono::seconds(30));
+  reporter.Finish(result.ok() ? "" : result.ToString(), std::chrono::seconds(30), note);
   return result;
 }
 
