@@ -44,8 +44,9 @@ std::string Marker(const Frame& f, const std::string& rule, double lr, const cha
                     Label(lr) + "\">\n";
   out += SvgLine(x, kTop, x, kBottom,
                  std::string("stroke=\"") + color + "\" stroke-dasharray=\"4 3\"");
-  out += SvgText(x + 4, kTop + 14 + 14 * row, "start", rule + " " + Label(lr),
-                 std::string(" fill=\"") + color + "\"");
+  const bool right_half = x > (kLeft + kRight) / 2;  // labels stay inside the chart
+  out += SvgText(right_half ? x - 4 : x + 4, kTop + 14 + 14 * row, right_half ? "end" : "start",
+                 rule + " " + Label(lr), std::string(" fill=\"") + color + "\"");
   return out + "</g>\n";
 }
 
@@ -77,16 +78,16 @@ std::string RenderLossCurvePlot(const std::vector<LossCurvePoint>& curve,
   Frame f{std::log10(curve.front().lr), std::log10(curve.back().lr), INFINITY, -INFINITY};
   if (!(f.x_hi > f.x_lo)) f.x_hi = f.x_lo + 1;
   std::vector<double> raw;
-  for (size_t i = 0; i < curve.size(); ++i) {
-    raw.push_back(curve[i].loss);
-    if (i < usable && std::isfinite(curve[i].loss)) {
-      f.y_lo = std::min(f.y_lo, curve[i].loss);
-      f.y_hi = std::max(f.y_hi, curve[i].loss);
-    }
+  for (const LossCurvePoint& p : curve) raw.push_back(p.loss);
+  // The smoothed loss sets the range (a raw spike or the diverged tail would squash the descent
+  // into a few pixels); the raw line is clipped to it.
+  for (size_t i = 0; i < usable; ++i) {
+    f.y_lo = std::min(f.y_lo, s.smoothed[i]);
+    f.y_hi = std::max(f.y_hi, s.smoothed[i]);
   }
   if (!(f.y_hi > f.y_lo)) f.y_lo -= 1, f.y_hi += 1;
-  const double pad = 0.05 * (f.y_hi - f.y_lo);
-  f.y_lo -= pad, f.y_hi += pad;
+  const double span = f.y_hi - f.y_lo;
+  f.y_lo -= 0.15 * span, f.y_hi += 0.4 * span;
   std::string svg = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                     "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + SvgNum(kWidth) +
                     "\" height=\"" + SvgNum(kHeight) + "\" viewBox=\"0 0 " + SvgNum(kWidth) + " " +

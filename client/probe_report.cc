@@ -197,7 +197,7 @@ std::string FormatProbeReport(const ProbeReport& r, OutputFormat format) {
     char row[96];
     std::snprintf(row, sizeof row, "%-9s %-11s %s%s\n", rule.name.c_str(), G(rule.lr).c_str(),
                   rule.step >= 0 ? std::to_string(rule.step).c_str() : "(median)",
-                  rule.name == s.chosen ? "   <- chosen (fastai's default)" : "");
+                  rule.name == s.chosen ? "   <- chosen" : "");
     out << row;
   }
   out << "\nSmith's bounds for a cycle: base_lr " << G(s.base_lr) << ", max_lr " << G(s.max_lr);

@@ -21,13 +21,13 @@ int64_t UsableEnd(const std::vector<LossCurvePoint>& curve, int64_t* stop_step) 
   return static_cast<int64_t>(curve.size());
 }
 
-// fastai's valley: the longest decreasing subsequence of `y` (O(n^2) on at most kMaxValleyPoints
-// points, taken evenly), and the point about halfway along its span.
+// fastai's valley: the longest decreasing subsequence of y[from, n) (O(n^2) on at most
+// kMaxValleyPoints points, taken evenly), and the point about halfway along its span.
 constexpr int64_t kMaxValleyPoints = 2000;
-int64_t Valley(const std::vector<double>& y, int64_t n) {
-  const int64_t stride = (n + kMaxValleyPoints - 1) / kMaxValleyPoints;
+int64_t Valley(const std::vector<double>& y, int64_t from, int64_t n) {
+  const int64_t stride = (n - from + kMaxValleyPoints - 1) / kMaxValleyPoints;
   std::vector<int64_t> idx;
-  for (int64_t i = 0; i < n; i += stride) idx.push_back(i);
+  for (int64_t i = from; i < n; i += stride) idx.push_back(i);
   const int64_t m = static_cast<int64_t>(idx.size());
   std::vector<int64_t> lds(m, 1);
   int64_t max_start = 0, max_end = 0;
@@ -121,20 +121,17 @@ StatusOr<LrSuggestions> SuggestLr(const std::vector<LossCurvePoint>& curve,
     return Status::FailedPrecondition(
         "the loss never fell below its first value: start from a lower LR or run more steps");
   }
+  // Where the loss started and stopped falling: the first points beyond `flat_fraction` of the
+  // whole descent from either end.
+  const double drop = options.flat_fraction * (y[0] - y[lowest]);
+  int64_t falling = 0, stop_falling = lowest;
+  while (falling < lowest && y[falling] > y[0] - drop) ++falling;
+  while (stop_falling > 0 && y[stop_falling - 1] <= y[lowest] + drop) --stop_falling;
   const int64_t steep = Steep(x, y, n / 10, n);
-  const int64_t valley = Valley(y, n);
+  const int64_t valley = Valley(y, falling, n);
   s.rules = {{"steep", curve[steep].lr, curve[steep].step},
              {"valley", curve[valley].lr, curve[valley].step},
              {"minimum", curve[lowest].lr / 10, curve[lowest].step}};
-  // Smith: where the loss stopped falling, the first point near the minimum.
-  const double flat = y[lowest] + options.flat_fraction * (y[0] - y[lowest]);
-  int64_t stop_falling = lowest;
-  for (int64_t i = 0; i <= lowest; ++i) {
-    if (y[i] <= flat) {
-      stop_falling = i;
-      break;
-    }
-  }
   s.max_lr = curve[stop_falling].lr;
   s.base_lr = s.max_lr / options.base_divisor;
   if (options.steps_per_epoch > 0) {

@@ -10,10 +10,13 @@
 //   steep    the LR of the steepest descent of the loss against log LR (central differences),
 //            ignoring the first 10 % of the points;
 //   valley   fastai's default: the longest descending run of the loss (longest decreasing
-//            subsequence), the point about halfway along it;
+//            subsequence), the point about halfway along it — searched from where the loss
+//            started to fall (the first point `flat_fraction` of the whole descent below the
+//            first): on a probe that starts low, fastai's version spans the flat start too and
+//            lands where the loss has barely moved (0.0017 against a minimum at 0.31 on the cnn);
 //   minimum  the LR of the lowest loss / 10;
-//   Smith    max_lr = the LR where the loss stops falling: the first point within `flat_fraction`
-//            of the whole descent from the minimum; base_lr = max_lr / base_divisor (3-4 for a
+//   Smith    max_lr = the LR where the loss stops falling: the start of the run of points
+//            within `flat_fraction` of the whole descent from the minimum that ends there; base_lr = max_lr / base_divisor (3-4 for a
 //            cycle, 10-20 for one-cycle); step_size_up = half_cycle_epochs x steps per epoch.
 // When steep, valley and minimum differ by more than 3x, `note` says the curve is noisy and what
 // to do; when the loss never rose, it says the upper end of the probe may be too low.

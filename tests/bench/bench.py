@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Runs the benchmarks of docs/performance.md and prints their table (Markdown).
 
-  /usr/bin/python3 tests/bench/bench.py [--only peer,control,capacity,tta] [--quick]
+  /usr/bin/python3 tests/bench/bench.py [--only peer,control,capacity,tta,bounds] [--quick]
       [--reps N] [--tta-epochs E] [--out DIR]
 
 Results go to DIR/results.json (default build/bench-results), the time-to-accuracy plot
@@ -17,9 +17,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from perf import capacity_bench, control_bench, peer_bench, runner, tta_bench  # noqa: E402
+from perf import bounds_bench, capacity_bench, control_bench, peer_bench, runner, tta_bench  # noqa: E402
 
-ALL = ("peer", "control", "capacity", "tta")
+ALL = ("peer", "control", "capacity", "tta", "bounds")
 
 
 def parse_args():
@@ -53,6 +53,9 @@ def run_all(a, log):
             out = {f"{ch} connections": capacity_bench.run(
                 duration_s=5 if a.quick else (20 if ch == 16 else 10), channels=ch, log=log)
                 for ch in (16, 1000)}
+        elif part == "bounds":
+            out = bounds_bench.run(epochs=a.tta_epochs or (2 if a.quick else 10),
+                                   seeds=(1,) if a.quick else (1, 2, 3), log=log)
         else:
             epochs = a.tta_epochs or (2 if a.quick else 8)
             plot = (os.path.join(a.out, "performance_tta.svg") if a.quick
@@ -105,6 +108,9 @@ def table(res):
                     f"{'yes' if r.get('report_p99_ms', 1e9) < 10 else 'no'} |")
     if "tta" in p:
         rows += tta_rows(p["tta"])
+    if "bounds" in p:
+        rows += ["", "| schedule (cnn, 2 x 128) | epochs to target per seed | final accuracy per "
+                 "seed |", "|---|---|---|"] + bounds_bench.rows(p["bounds"])
     return "\n".join(rows)
 
 

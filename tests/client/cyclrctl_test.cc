@@ -159,7 +159,7 @@ TEST(CyclrctlTest, UsageErrorsAreOneLineAndExit2) {
 TEST(CyclrctlTest, UnknownCommandIsNamed) {
   auto top = RunCyclrctl({"bogus"});
   EXPECT_EQ(top.exit_code, 2);
-  EXPECT_EQ(top.err, "cyclrctl: unknown command 'bogus'; expected one of launch, resume, jobs, "
+  EXPECT_EQ(top.err, "cyclrctl: unknown command 'bogus'; expected one of launch, resume, lr-find, jobs, "
                      "stop, schedule\n");
   auto nested = RunCyclrctl({"schedule", "prev", "--steps", "3"});
   EXPECT_EQ(nested.exit_code, 2);

@@ -77,8 +77,9 @@ TEST(SuggestLr, CleanCurve) {
   StatusOr<LrSuggestions> s = SuggestLr(Curve(CleanLoss), {.steps_per_epoch = 234});
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   ExpectNear(s->Rule("steep"), 1e-3);  // the tanh's centre
-  // The longest descent runs from the first point to the bottom (x -5 .. about -1.6): halfway.
-  ExpectNear(s->Rule("valley"), std::pow(10.0, -3.3), 0.25);
+  // The loss starts to fall (5 % of the descent) at tanh((x + 3) / 0.5) = -0.9, x = -3.74, and
+  // the longest descending run goes on to the bottom (about x = -1.8): halfway is near -2.75.
+  ExpectNear(s->Rule("valley"), std::pow(10.0, -2.75), 0.25);
   // The lowest loss lies in the flat bottom (x -2.0 .. -1.5); the symmetric smoothing feels the
   // rise on its right and moves it left, never past the bottom's start.
   const double lowest = std::log10(s->Rule("minimum") * 10);

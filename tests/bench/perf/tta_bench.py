@@ -28,13 +28,13 @@ def schedules(steps_per_epoch, epochs):
     return s
 
 
-def train(name, schedule, epochs, train_limit, test_limit, timeout_s):
+def train(name, schedule, epochs, train_limit, test_limit, timeout_s, seed=1):
     d = runner.fresh_dir("tta")
     os.mkdir(os.path.join(d, "rdv"))
     spec = runner.spec_json(
         os.path.join(d, "spec.json"), model="cnn", dataset="fashion-mnist",
         trainLimit=str(train_limit), testLimit=str(test_limit), epochs=epochs, batchSize=BATCH,
-        momentum=0.9, seed="1", schedule=schedule)
+        momentum=0.9, seed=str(seed), schedule=schedule)
     worker = runner.binary("cyclr-worker")
     cmds = [[worker, "--standalone", spec, "--rank", str(r), "--world-size", "2",
              "--rendezvous-dir", os.path.join(d, "rdv"), "--threads", "1"] for r in range(2)]
