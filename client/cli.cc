@@ -10,6 +10,7 @@
 #include "client/commands/commands.h"
 #include "core/host_port.h"
 #include "core/job_name.h"
+#include "proto/tls_credentials.h"
 
 namespace cyclr::client {
 namespace {
@@ -67,6 +68,9 @@ CliEnvironment EnvironmentFromProcess() {
   CliEnvironment env;
   if (const char* c = std::getenv("CYCLR_COORDINATOR")) env.coordinator = c;
   if (const char* u = std::getenv("USER")) env.user = u;
+  if (const char* v = std::getenv("CYCLR_TLS_CA")) env.tls_ca = v;
+  if (const char* v = std::getenv("CYCLR_TLS_CERT")) env.tls_cert = v;
+  if (const char* v = std::getenv("CYCLR_TLS_KEY")) env.tls_key = v;
   if (env.user.empty()) {  // e.g. under cron or a container without $USER
     if (const passwd* pw = getpwuid(getuid())) env.user = pw->pw_name;
   }
@@ -93,6 +97,13 @@ int RunCli(int argc, const char* const* argv, const CliEnvironment& env, std::os
       app.add_option("--coordinator", ctx.coordinator,
                      "coordinator HOST:PORT (default $CYCLR_COORDINATOR or " +
                          std::string(kDefaultCoordinator) + ")");
+  TlsFiles tls{env.tls_ca, env.tls_cert, env.tls_key};
+  app.add_option("--tls-ca", tls.ca,
+                 "talk TLS, trusting this CA's certificate for the coordinator (default "
+                 "$CYCLR_TLS_CA)");
+  app.add_option("--tls-cert", tls.cert,
+                 "mutual TLS: this client certificate (default $CYCLR_TLS_CERT)");
+  app.add_option("--tls-key", tls.key, "mutual TLS: its private key (default $CYCLR_TLS_KEY)");
   int64_t follow_timeout_s = ctx.follow_gone_after.count() / 1000;
   app.add_option("--follow-timeout-s", follow_timeout_s,
                  "--follow: give up after the coordinator was unreachable this long")
@@ -118,6 +129,11 @@ int RunCli(int argc, const char* const* argv, const CliEnvironment& env, std::os
     return kUsageExit;
   }
   Status status = CheckCommonArguments(app, coordinator_flag, ctx, env);
+  if (status.ok()) {
+    StatusOr<std::shared_ptr<grpc::ChannelCredentials>> creds = ClientCredentials(tls);
+    if (creds.ok()) ctx.credentials = *creds;
+    status = creds.status();
+  }
   try {
     if (status.ok()) status = ctx.action();
   } catch (const std::exception& e) {  // foreign code that throws: report, do not crash

@@ -18,9 +18,11 @@ inline constexpr char kDefaultCoordinator[] = "127.0.0.1:7070";
 struct CliEnvironment {
   std::string coordinator;  // $CYCLR_COORDINATOR, empty if unset
   std::string user;         // $USER, else the login name of the user id
+  // $CYCLR_TLS_CA, $CYCLR_TLS_CERT, $CYCLR_TLS_KEY (the --tls-* flags override them).
+  std::string tls_ca, tls_cert, tls_key;
 };
 
-// Reads CYCLR_COORDINATOR and USER (falling back to the passwd entry of getuid()).
+// Reads CYCLR_COORDINATOR, CYCLR_TLS_* and USER (falling back to the passwd entry of getuid()).
 CliEnvironment EnvironmentFromProcess();
 
 int RunCli(int argc, const char* const* argv, const CliEnvironment& env, std::ostream& out,

@@ -13,7 +13,8 @@ bool IsTerminal(v1::JobState state) {
 
 namespace {
 
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
+                                          std::shared_ptr<grpc::ChannelCredentials> creds) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
@@ -21,25 +22,32 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
   args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);  // a quiet watch still pings
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(address, creds ? creds : grpc::InsecureChannelCredentials(),
+                                   args);
 }
 
 }  // namespace
 
 CoordinatorClient::CoordinatorClient(std::string address, std::chrono::milliseconds deadline,
-                                     std::chrono::milliseconds gone_after)
+                                     std::chrono::milliseconds gone_after,
+                                     std::shared_ptr<grpc::ChannelCredentials> credentials)
     : address_(std::move(address)),
       deadline_(deadline),
       gone_after_(gone_after),
-      channel_(MakeChannel(address_)),
+      channel_(MakeChannel(address_, std::move(credentials))),
       jobs_(v1::JobService::NewStub(channel_)),
       schedules_(v1::ScheduleService::NewStub(channel_)) {}
 
 Status CoordinatorClient::Explain(const grpc::Status& status, const std::string& address,
                                   std::chrono::milliseconds deadline) {
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
-    return Status::Unavailable("the coordinator at " + address + " is unreachable (" +
-                               status.error_message() + ")");
+    // A closed socket right after connecting is what a TLS/plaintext mismatch looks like.
+    const bool closed = status.error_message().find("Socket closed") != std::string::npos ||
+                        status.error_message().find("handshake") != std::string::npos;
+    return Status::Unavailable(
+        "the coordinator at " + address + " is unreachable (" + status.error_message() + ")" +
+        (closed ? "; if it serves TLS, give --tls-ca (and --tls-cert/--tls-key for mutual TLS)"
+                : ""));
   }
   if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
     return Status::DeadlineExceeded("the coordinator at " + address + " did not answer within " +

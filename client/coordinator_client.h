@@ -26,8 +26,10 @@ namespace cyclr::client {
 class CoordinatorClient {
  public:
   // `address` is HOST:PORT. Connects lazily: nothing is sent until the first call.
+  // `credentials` (proto/tls_credentials.h) null: plaintext.
   CoordinatorClient(std::string address, std::chrono::milliseconds deadline,
-                    std::chrono::milliseconds gone_after = std::chrono::seconds(60));
+                    std::chrono::milliseconds gone_after = std::chrono::seconds(60),
+                    std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr);
 
   StatusOr<v1::Job> LaunchJob(const v1::JobSpec& spec);
   StatusOr<v1::Job> GetJob(const std::string& name);

@@ -65,8 +65,17 @@ Status Coordinator::Init() {
 Status Coordinator::StartServer() {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  const TlsFiles& tls = options_.tls;
+  if (tls.cert.empty() && !IsLoopbackAddress(options_.listen) && !options_.insecure) {
+    return Status::FailedPrecondition(
+        "refusing to listen on " + options_.listen +
+        " without TLS: anyone who reaches it could launch, stop and change jobs; give "
+        "--tls-cert and --tls-key (and --tls-client-ca for mutual TLS), or --insecure to accept "
+        "that");
+  }
+  CYCLR_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> creds, ServerCredentials(tls));
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(), &port_);
+  builder.AddListeningPort(options_.listen, creds, &port_);
   // Clients (cyclrctl --follow) ping every 10 s to notice a frozen coordinator: allow it.
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
@@ -85,6 +94,10 @@ Status Coordinator::StartServer() {
                                                     : options_.worker_binary;
   lo.coordinator_address = address_;
   lo.work_dir = options_.work_dir;
+  if (!tls.cert.empty()) {
+    lo.worker_tls.ca = options_.worker_ca.empty() ? tls.cert : options_.worker_ca;
+    if (!tls.ca.empty()) lo.worker_tls.cert = tls.cert, lo.worker_tls.key = tls.key;
+  }
   lo.stop_grace = options_.stop_grace;
   lo.stop_on_destroy = false;
   launcher_ =

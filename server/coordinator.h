@@ -22,6 +22,7 @@
 
 #include "core/limits.h"
 #include "core/status.h"
+#include "proto/tls_credentials.h"
 #include "server/job_manager.h"
 #include "server/job_service.h"
 #include "server/local_launcher.h"
@@ -49,6 +50,14 @@ struct CoordinatorOptions {
   std::chrono::milliseconds store_timeout{60000};  // StoreGet without a timeout
   int max_jobs = limits::kDefaultMaxJobs;          // see JobManager::Options
   int max_local_workers = limits::kDefaultMaxLocalWorkers;
+  // TLS: cert + key serve TLS; ca (the CA of client certificates) requires mutual TLS. Local
+  // workers trust worker_ca (default: cert, right for a self-signed one) and, with mutual TLS,
+  // present cert + key as their client certificate.
+  TlsFiles tls;
+  std::string worker_ca;
+  // Plaintext on an address other than loopback is refused unless this is set (the flag
+  // --insecure); anyone who can reach the port could control jobs.
+  bool insecure = false;
 };
 
 class Coordinator {

@@ -135,6 +135,9 @@ StatusOr<int> LocalLauncher::Spawn(const v1::JobSpec& spec, int rank) {
                                    std::to_string(spec.workers()),
                                    "--log-dir",
                                    log_dir};
+  const TlsFiles& tls = options_.worker_tls;
+  if (!tls.ca.empty()) args.insert(args.end(), {"--tls-ca", tls.ca});
+  if (!tls.cert.empty()) args.insert(args.end(), {"--tls-cert", tls.cert, "--tls-key", tls.key});
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

@@ -14,6 +14,8 @@
 // Adopt checks /proc/<pid>/cmdline for `--job <job>` so a recycled pid is never adopted.
 #pragma once
 
+#include "proto/tls_credentials.h"
+
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -32,6 +34,8 @@ class LocalLauncher : public Launcher {
     std::string worker_binary;
     std::string coordinator_address;  // what workers dial, e.g. 127.0.0.1:7070
     std::string work_dir;             // logs go to <work_dir>/jobs/<job>/
+    // TLS for the workers' connection (their --tls-ca/--tls-cert/--tls-key); empty ca: plaintext.
+    TlsFiles worker_tls;
     std::chrono::milliseconds stop_grace{5000};
     std::chrono::milliseconds poll_interval{50};
     // Whether the destructor stops the workers (and waits for them). The coordinator leaves

@@ -62,7 +62,23 @@ int main(int argc, char** argv) {
                  "Workers of unfinished local jobs, all jobs together")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  app.add_option("--tls-cert", o.tls.cert, "serve TLS with this certificate chain (PEM)");
+  app.add_option("--tls-key", o.tls.key, "the certificate's private key (PEM)");
+  app.add_option("--tls-client-ca", o.tls.ca,
+                 "mutual TLS: require client certificates signed by this CA (PEM); local "
+                 "workers present --tls-cert");
+  app.add_option("--tls-worker-ca", o.worker_ca,
+                 "the CA local workers trust for this coordinator (default --tls-cert)");
+  app.add_flag("--insecure", o.insecure,
+               "allow plaintext gRPC on an address other than loopback (refused otherwise)");
   CLI11_PARSE(app, argc, argv);
+  o.tls.ca_flag = "--tls-client-ca";
+  if (o.insecure && o.tls.cert.empty() && !cyclr::IsLoopbackAddress(o.listen)) {
+    std::fprintf(stderr,
+                 "cyclr-coordinator: WARNING: --insecure: plaintext gRPC on %s; anyone who can "
+                 "reach it can launch, stop and change jobs\n",
+                 o.listen.c_str());
+  }
   if (cyclr::Status st = CheckAddresses(o); !st.ok()) {
     std::fprintf(stderr, "cyclr-coordinator: %s\n", st.message().c_str());
     return 2;

@@ -28,9 +28,11 @@ struct CommandContext {
   // --follow: how long the coordinator may stay unreachable before cyclrctl gives up.
   std::chrono::milliseconds follow_gone_after{60000};
   std::function<Status()> action;  // set by the chosen subcommand
+  // TLS to the coordinator (--tls-ca/--tls-cert/--tls-key or $CYCLR_TLS_*); null = plaintext.
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
 
   CoordinatorClient Client() const {
-    return CoordinatorClient(coordinator, rpc_deadline, follow_gone_after);
+    return CoordinatorClient(coordinator, rpc_deadline, follow_gone_after, credentials);
   }
 };
 

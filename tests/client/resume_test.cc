@@ -12,6 +12,12 @@
 namespace cyclr::client {
 namespace {
 
+CliEnvironment TesterEnvironment() {
+  CliEnvironment env;
+  env.user = "tester";
+  return env;
+}
+
 struct CliResult {
   int exit_code;
   std::string out, err;
@@ -35,7 +41,7 @@ class ResumeTest : public ::testing::Test {
     std::vector<const char*> argv;
     for (const auto& a : args) argv.push_back(a.c_str());
     std::ostringstream out, err;
-    int code = RunCli(static_cast<int>(argv.size()), argv.data(), CliEnvironment{"", "tester"},
+    int code = RunCli(static_cast<int>(argv.size()), argv.data(), TesterEnvironment(),
                       out, err);
     return {code, out.str(), err.str()};
   }

@@ -125,6 +125,14 @@ void Report(const v1::ReportProgressRequest& req) {
     RequireInRange("version", a.version(), 1, limits::kMaxRevisionsPerJob);
     RequireInRange("step", a.step(), 0, kMaxStep);
   }
+  RequireInRange("curve", req.curve_size(), 0, limits::kMaxReportsPerRequest);
+  RequireText(req.note(), limits::kMaxTextBytes);
+  RequireInRange("train_examples", req.train_examples(), 0, kMaxStep);
+  for (const v1::CurvePoint& p : req.curve()) {
+    RequireInRange("curve step", p.step(), 0, limits::kMaxCurvePoints - 1);
+    RequireFinite(p.lr(), false);
+    FUZZ_REQUIRE(p.lr() > 0, "curve lr " + FormatDouble(p.lr()));  // the loss may be NaN/Inf
+  }
 }
 
 template <typename M>

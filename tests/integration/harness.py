@@ -29,9 +29,12 @@ def wait_until(cond, timeout, what):
 class Coordinator:
     """A cyclr-coordinator on loopback with its state and work folders under `tmp`."""
 
-    def __init__(self, bin_dir, tmp, *flags):
+    def __init__(self, bin_dir, tmp, *flags, ctl_flags=(), listen=None):
+        """`flags` go to the coordinator, `ctl_flags` to every cyclrctl call (e.g. --tls-ca)."""
         self.bin, self.tmp, self.flags = bin_dir, tmp, list(flags)
+        self.ctl_flags = list(ctl_flags)
         self.addr = f"127.0.0.1:{free_port()}"
+        self.listen = listen or self.addr
         self.metrics_port = free_port()
         self.log_path = os.path.join(tmp, "coordinator.log")
         self.log = open(self.log_path, "a")
@@ -41,7 +44,7 @@ class Coordinator:
         if self.log.closed:  # started again after close(): a restart
             self.log = open(self.log_path, "a")
         self.proc = subprocess.Popen(
-            [f"{self.bin}/cyclr-coordinator", "--listen", self.addr,
+            [f"{self.bin}/cyclr-coordinator", "--listen", self.listen,
              "--metrics", f"127.0.0.1:{self.metrics_port}",
              "--state", os.path.join(self.tmp, "state.db"),
              "--work-dir", os.path.join(self.tmp, "work"), *self.flags],
@@ -50,14 +53,16 @@ class Coordinator:
                    "the coordinator to answer")
 
     def ctl(self, *args, check=True, timeout=60):
-        r = subprocess.run([f"{self.bin}/cyclrctl", "--coordinator", self.addr, *args],
+        r = subprocess.run([f"{self.bin}/cyclrctl", "--coordinator", self.addr, *self.ctl_flags,
+                            *args],
                            capture_output=True, text=True, timeout=timeout)
         if check and r.returncode != 0:
             raise AssertionError(f"cyclrctl {' '.join(args)} failed: {r.stderr.strip()}")
         return r
 
     def follow(self, *args):
-        return subprocess.Popen([f"{self.bin}/cyclrctl", "--coordinator", self.addr, *args],
+        return subprocess.Popen([f"{self.bin}/cyclrctl", "--coordinator", self.addr,
+                                 *self.ctl_flags, *args],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def job(self, name):

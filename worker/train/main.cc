@@ -27,6 +27,12 @@ int main(int argc, char** argv) {
   CLI::App app{"cyclr-worker: trains one rank of a cyclr job"};
   app.add_option("--coordinator", o.coordinator, "coordinator HOST:PORT");
   app.add_option("--job", o.job, "job name (required unless --standalone)");
+  if (const char* v = std::getenv("CYCLR_TLS_CA")) o.tls_ca = v;
+  if (const char* v = std::getenv("CYCLR_TLS_CERT")) o.tls_cert = v;
+  if (const char* v = std::getenv("CYCLR_TLS_KEY")) o.tls_key = v;
+  app.add_option("--tls-ca", o.tls_ca, "talk TLS to the coordinator, trusting this CA (PEM)");
+  app.add_option("--tls-cert", o.tls_cert, "mutual TLS: this worker's certificate (PEM)");
+  app.add_option("--tls-key", o.tls_key, "mutual TLS: its private key (PEM)");
   // CLI::Number first: a word gets "--rank: Value x required to be a number" (the flag named)
   // instead of CLI11's conversion message.
   app.add_option("--rank", o.rank, "rank (default: RANK or SLURM_PROCID, else assigned)")

@@ -17,6 +17,9 @@ namespace cyclr {
 
 struct WorkerRunnerOptions {
   std::string coordinator = "127.0.0.1:7070";
+  // TLS to the coordinator: the CA to trust, and a client certificate for mutual TLS (the local
+  // launcher passes the coordinator's; else $CYCLR_TLS_CA/_CERT/_KEY). Empty ca: plaintext.
+  std::string tls_ca, tls_cert, tls_key;
   std::string job;
   int rank = -1;        // -1: from the environment or assigned by the coordinator
   int world_size = -1;  // -1: from the environment or the job

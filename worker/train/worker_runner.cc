@@ -15,6 +15,7 @@
 #include "core/limits.h"
 #include "cyclr/v1/service.grpc.pb.h"
 #include "proto/proto_convert.h"
+#include "proto/tls_credentials.h"
 #include "worker/comm/communicator_factory.h"
 #include "worker/comm/coordinator_store.h"
 #include "worker/comm/file_store.h"
@@ -194,7 +195,9 @@ Status RunWorker(WorkerRunnerOptions o) {
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-  auto channel = grpc::CreateCustomChannel(o.coordinator, grpc::InsecureChannelCredentials(), args);
+  CYCLR_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> creds,
+                         ClientCredentials({o.tls_ca, o.tls_cert, o.tls_key}));
+  auto channel = grpc::CreateCustomChannel(o.coordinator, creds, args);
   auto stub = v1::WorkerService::NewStub(channel);
   CYCLR_ASSIGN_OR_RETURN(v1::RegisterResponse reg, Register(stub.get(), o));
   CYCLR_ASSIGN_OR_RETURN(Timeline timeline, FromProto(reg.timeline()));
