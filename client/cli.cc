@@ -1,6 +1,5 @@
 #include "client/cli.h"
 
-#include <pwd.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -10,6 +9,7 @@
 #include "client/commands/commands.h"
 #include "core/host_port.h"
 #include "core/job_name.h"
+#include "proto/authorized_channel.h"
 #include "proto/tls_credentials.h"
 
 namespace cyclr::client {
@@ -62,18 +62,27 @@ Status CheckCommonArguments(const CLI::App& app, const CLI::Option* coordinator_
   return Status::Ok();
 }
 
+// The token to send (cli.h's order). A named file must be readable; a default one is only used
+// when it is (another user's coordinator token is not ours).
+StatusOr<std::string> ResolveToken(const std::string& token_file, const CliEnvironment& env) {
+  if (!token_file.empty()) return ReadTokenFile(token_file, "--token-file");
+  if (!env.token.empty()) return env.token;
+  for (const std::string& path : env.default_token_files) {
+    if (::access(path.c_str(), R_OK) == 0) return ReadTokenFile(path, "token file");
+  }
+  return std::string();
+}
+
 }  // namespace
 
 CliEnvironment EnvironmentFromProcess() {
   CliEnvironment env;
   if (const char* c = std::getenv("CYCLR_COORDINATOR")) env.coordinator = c;
-  if (const char* u = std::getenv("USER")) env.user = u;
+  if (const char* v = std::getenv("CYCLR_TOKEN_FILE")) env.token_file = v;
+  if (const char* v = std::getenv("CYCLR_TOKEN")) env.token = v;
   if (const char* v = std::getenv("CYCLR_TLS_CA")) env.tls_ca = v;
   if (const char* v = std::getenv("CYCLR_TLS_CERT")) env.tls_cert = v;
   if (const char* v = std::getenv("CYCLR_TLS_KEY")) env.tls_key = v;
-  if (env.user.empty()) {  // e.g. under cron or a container without $USER
-    if (const passwd* pw = getpwuid(getuid())) env.user = pw->pw_name;
-  }
   return env;
 }
 
@@ -87,7 +96,6 @@ int RunCli(int argc, const char* const* argv, const CliEnvironment& env, std::os
   CommandContext ctx;
   ctx.out = &out;
   ctx.err = &err;
-  ctx.user = env.user;
   ctx.coordinator = env.coordinator.empty() ? kDefaultCoordinator : env.coordinator;
 
   CLI::App app("cyclrctl: control cyclic-learning-rate training jobs", "cyclrctl");
@@ -104,6 +112,10 @@ int RunCli(int argc, const char* const* argv, const CliEnvironment& env, std::os
   app.add_option("--tls-cert", tls.cert,
                  "mutual TLS: this client certificate (default $CYCLR_TLS_CERT)");
   app.add_option("--tls-key", tls.key, "mutual TLS: its private key (default $CYCLR_TLS_KEY)");
+  std::string token_file = env.token_file;
+  app.add_option("--token-file", token_file,
+                 "send this file's token (default $CYCLR_TOKEN_FILE, $CYCLR_TOKEN, or the local "
+                 "coordinator's cyclr-admin.token)");
   int64_t follow_timeout_s = ctx.follow_gone_after.count() / 1000;
   app.add_option("--follow-timeout-s", follow_timeout_s,
                  "--follow: give up after the coordinator was unreachable this long")
@@ -113,6 +125,7 @@ int RunCli(int argc, const char* const* argv, const CliEnvironment& env, std::os
   AddResumeCommand(&app, &ctx);
   AddLrFindCommand(&app, &ctx);
   AddJobCommands(&app, &ctx);
+  AddTokenCommands(&app, &ctx);
   CLI::App* schedule = AddScheduleCommands(&app, &ctx);
   AddPreviewCommand(schedule, &ctx);
 
@@ -129,6 +142,11 @@ int RunCli(int argc, const char* const* argv, const CliEnvironment& env, std::os
     return kUsageExit;
   }
   Status status = CheckCommonArguments(app, coordinator_flag, ctx, env);
+  if (status.ok()) {
+    StatusOr<std::string> token = ResolveToken(token_file, env);
+    if (token.ok()) ctx.token = *token;
+    status = token.status();
+  }
   if (status.ok()) {
     StatusOr<std::shared_ptr<grpc::ChannelCredentials>> creds = ClientCredentials(tls);
     if (creds.ok()) ctx.credentials = *creds;

@@ -8,6 +8,7 @@
 
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 
@@ -17,12 +18,17 @@ inline constexpr char kDefaultCoordinator[] = "127.0.0.1:7070";
 
 struct CliEnvironment {
   std::string coordinator;  // $CYCLR_COORDINATOR, empty if unset
-  std::string user;         // $USER, else the login name of the user id
   // $CYCLR_TLS_CA, $CYCLR_TLS_CERT, $CYCLR_TLS_KEY (the --tls-* flags override them).
   std::string tls_ca, tls_cert, tls_key;
+  // The token: --token-file, else $CYCLR_TOKEN_FILE, else $CYCLR_TOKEN, else the first readable
+  // of default_token_files (the coordinator's admin token when both run from this folder with
+  // their defaults: ./cyclr-admin.token beside ./cyclr-state.db, .cyclr/cyclr-admin.token for the
+  // quickstart's .cyclr/state.db).
+  std::string token_file, token;
+  std::vector<std::string> default_token_files = {"cyclr-admin.token", ".cyclr/cyclr-admin.token"};
 };
 
-// Reads CYCLR_COORDINATOR, CYCLR_TLS_* and USER (falling back to the passwd entry of getuid()).
+// Reads CYCLR_COORDINATOR, CYCLR_TOKEN_FILE, CYCLR_TOKEN and CYCLR_TLS_*.
 CliEnvironment EnvironmentFromProcess();
 
 int RunCli(int argc, const char* const* argv, const CliEnvironment& env, std::ostream& out,

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "proto/authorized_channel.h"
 #include "proto/proto_convert.h"
 
 namespace cyclr::client {
@@ -14,7 +15,8 @@ bool IsTerminal(v1::JobState state) {
 namespace {
 
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
-                                          std::shared_ptr<grpc::ChannelCredentials> creds) {
+                                          std::shared_ptr<grpc::ChannelCredentials> creds,
+                                          const std::string& token) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
@@ -22,21 +24,23 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
   args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);  // a quiet watch still pings
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
-  return grpc::CreateCustomChannel(address, creds ? creds : grpc::InsecureChannelCredentials(),
-                                   args);
+  return CreateAuthorizedChannel(address, creds ? creds : grpc::InsecureChannelCredentials(), args,
+                                 token);
 }
 
 }  // namespace
 
 CoordinatorClient::CoordinatorClient(std::string address, std::chrono::milliseconds deadline,
                                      std::chrono::milliseconds gone_after,
-                                     std::shared_ptr<grpc::ChannelCredentials> credentials)
+                                     std::shared_ptr<grpc::ChannelCredentials> credentials,
+                                     const std::string& token)
     : address_(std::move(address)),
       deadline_(deadline),
       gone_after_(gone_after),
-      channel_(MakeChannel(address_, std::move(credentials))),
+      channel_(MakeChannel(address_, std::move(credentials), token)),
       jobs_(v1::JobService::NewStub(channel_)),
-      schedules_(v1::ScheduleService::NewStub(channel_)) {}
+      schedules_(v1::ScheduleService::NewStub(channel_)),
+      admin_(v1::AdminService::NewStub(channel_)) {}
 
 Status CoordinatorClient::Explain(const grpc::Status& status, const std::string& address,
                                   std::chrono::milliseconds deadline) {
@@ -66,11 +70,13 @@ StatusOr<Response> CoordinatorClient::Finish(const grpc::Status& status, Respons
   return response;
 }
 
-StatusOr<v1::Job> CoordinatorClient::LaunchJob(const v1::JobSpec& spec) {
+StatusOr<v1::Job> CoordinatorClient::LaunchJob(const v1::JobSpec& spec,
+                                               const std::string& worker_token) {
   grpc::ClientContext context;
   SetDeadline(&context);
   v1::LaunchJobRequest request;
   *request.mutable_spec() = spec;
+  request.set_worker_token(worker_token);
   v1::Job job;
   grpc::Status status = jobs_->LaunchJob(&context, request, &job);
   return Finish(status, std::move(job));
@@ -212,6 +218,44 @@ StatusOr<v1::PreviewScheduleResponse> CoordinatorClient::PreviewSchedule(
   SetDeadline(&context);
   v1::PreviewScheduleResponse response;
   grpc::Status status = schedules_->PreviewSchedule(&context, request, &response);
+  return Finish(status, std::move(response));
+}
+
+StatusOr<v1::CreateTokenResponse> CoordinatorClient::CreateToken(const std::string& name,
+                                                                 const std::string& role) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  v1::CreateTokenRequest request;
+  request.set_name(name);
+  request.set_role(role);
+  v1::CreateTokenResponse response;
+  grpc::Status status = admin_->CreateToken(&context, request, &response);
+  return Finish(status, std::move(response));
+}
+
+Status CoordinatorClient::RevokeToken(const std::string& name) {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  v1::RevokeTokenRequest request;
+  request.set_name(name);
+  v1::RevokeTokenResponse response;
+  grpc::Status status = admin_->RevokeToken(&context, request, &response);
+  return Finish(status, std::move(response)).status();
+}
+
+StatusOr<v1::ListTokensResponse> CoordinatorClient::ListTokens() {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  v1::ListTokensResponse response;
+  grpc::Status status = admin_->ListTokens(&context, v1::ListTokensRequest(), &response);
+  return Finish(status, std::move(response));
+}
+
+StatusOr<v1::TokenInfo> CoordinatorClient::WhoAmI() {
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  v1::TokenInfo response;
+  grpc::Status status = admin_->WhoAmI(&context, v1::WhoAmIRequest(), &response);
   return Finish(status, std::move(response));
 }
 

@@ -26,12 +26,16 @@ namespace cyclr::client {
 class CoordinatorClient {
  public:
   // `address` is HOST:PORT. Connects lazily: nothing is sent until the first call.
-  // `credentials` (proto/tls_credentials.h) null: plaintext.
+  // `credentials` (proto/tls_credentials.h) null: plaintext. `token`: sent with every call as
+  // `authorization: Bearer <token>` ("" sends none).
   CoordinatorClient(std::string address, std::chrono::milliseconds deadline,
                     std::chrono::milliseconds gone_after = std::chrono::seconds(60),
-                    std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr);
+                    std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr,
+                    const std::string& token = "");
 
-  StatusOr<v1::Job> LaunchJob(const v1::JobSpec& spec);
+  // `worker_token`: for launcher external, the credential its workers will present ("" = the
+  // coordinator makes one and returns it in Job.worker_token).
+  StatusOr<v1::Job> LaunchJob(const v1::JobSpec& spec, const std::string& worker_token = "");
   StatusOr<v1::Job> GetJob(const std::string& name);
   StatusOr<v1::LossCurve> GetLossCurve(const std::string& name);
   // One page (ListJobsRequest's rules); ListAllJobs() follows next_page_token to the end.
@@ -50,6 +54,11 @@ class CoordinatorClient {
   StatusOr<v1::Timeline> GetTimeline(const std::string& job);
   StatusOr<v1::Revision> UpdateSchedule(const v1::UpdateScheduleRequest& request);
   StatusOr<v1::PreviewScheduleResponse> PreviewSchedule(const v1::PreviewScheduleRequest& request);
+
+  StatusOr<v1::CreateTokenResponse> CreateToken(const std::string& name, const std::string& role);
+  Status RevokeToken(const std::string& name);
+  StatusOr<v1::ListTokensResponse> ListTokens();
+  StatusOr<v1::TokenInfo> WhoAmI();
 
   const std::string& address() const { return address_; }
 
@@ -72,6 +81,7 @@ class CoordinatorClient {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::JobService::Stub> jobs_;
   std::unique_ptr<v1::ScheduleService::Stub> schedules_;
+  std::unique_ptr<v1::AdminService::Stub> admin_;
 };
 
 // True for SUCCEEDED, FAILED and STOPPED.

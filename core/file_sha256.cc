@@ -1,6 +1,8 @@
 #include "core/file_sha256.h"
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
 #include <sys/stat.h>
 
 #include <cstdio>
@@ -43,6 +45,33 @@ StatusOr<std::string> FileSha256(const std::string& path, int64_t max_bytes) {
     hex += byte;
   }
   return hex;
+}
+
+namespace {
+
+std::string Hex(const unsigned char* p, size_t n) {
+  static const char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * n);
+  for (size_t i = 0; i < n; ++i) {
+    out += kDigits[p[i] >> 4];
+    out += kDigits[p[i] & 15];
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string Sha256Hex(const std::string& bytes) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
+  return Hex(digest, sizeof digest);
+}
+
+StatusOr<std::string> RandomHex(int n) {
+  std::vector<unsigned char> buf(static_cast<size_t>(n));
+  if (RAND_bytes(buf.data(), n) != 1) return Status::Internal("no random bytes from libcrypto");
+  return Hex(buf.data(), buf.size());
 }
 
 }  // namespace cyclr

@@ -18,4 +18,10 @@ inline constexpr int64_t kMaxModelFileBytes = int64_t{4} << 30;
 StatusOr<std::string> FileSha256(const std::string& path,
                                  int64_t max_bytes = kMaxModelFileBytes);
 
+// SHA-256 of `bytes` as lowercase hex (tokens are stored by their digest).
+std::string Sha256Hex(const std::string& bytes);
+
+// `n` bytes from the OS's CSPRNG (OpenSSL RAND_bytes) as lowercase hex; INTERNAL if it fails.
+StatusOr<std::string> RandomHex(int n);
+
 }  // namespace cyclr

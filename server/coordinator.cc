@@ -1,5 +1,7 @@
 #include "server/coordinator.h"
 
+#include <filesystem>
+
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
@@ -28,8 +30,19 @@ StatusOr<std::unique_ptr<Coordinator>> Coordinator::Start(const CoordinatorOptio
   return c;
 }
 
+std::string DefaultTokenFile(const std::string& state_path) {
+  std::filesystem::path dir = std::filesystem::path(state_path).parent_path();
+  if (dir.empty()) dir = ".";
+  return (dir / "cyclr-admin.token").string();
+}
+
 Status Coordinator::Init() {
   CYCLR_ASSIGN_OR_RETURN(store_, StateStore::Open(options_.state_path));
+  Authenticator::Options ao;
+  ao.enabled = !options_.insecure;
+  ao.admin_token_file = options_.token_file.empty() ? DefaultTokenFile(options_.state_path)
+                                                    : options_.token_file;
+  CYCLR_ASSIGN_OR_RETURN(auth_, Authenticator::Open(ao, store_.get()));
   schedules_ = std::make_unique<ScheduleManager>(store_.get());
   registry_ = std::make_unique<WorkerRegistry>(
       [this](const std::string& job) { return jobs_->SpecForWorkers(job); },
@@ -45,7 +58,9 @@ Status Coordinator::Init() {
     registry_->NewIncarnation(job);
     if (metrics_) metrics_->CountWorkerRestart(job);
   };
+  jo.mint_worker_token = [this](const std::string& job) { return auth_->MintWorkerToken(job); };
   jo.on_deleted = [this](const std::string& job) {
+    auth_->ForgetJob(job);
     registry_->RemoveJob(job);
     if (metrics_) metrics_->RemoveJob(job);
   };
@@ -55,10 +70,13 @@ Status Coordinator::Init() {
   CYCLR_RETURN_IF_ERROR(jobs_->Recover());
   metrics_ = std::make_unique<MetricsExporter>([this] { return MetricsSnapshot(); });
   if (!options_.metrics.empty()) CYCLR_RETURN_IF_ERROR(metrics_->Listen(options_.metrics));
-  job_service_ = std::make_unique<JobService>(jobs_.get(), metrics_.get());
-  schedule_service_ = std::make_unique<ScheduleService>(schedules_.get(), metrics_.get());
-  worker_service_ = std::make_unique<WorkerService>(jobs_.get(), schedules_.get(), registry_.get(),
-                                                    metrics_.get(), options_.store_timeout);
+  job_service_ = std::make_unique<JobService>(jobs_.get(), auth_.get(), metrics_.get());
+  schedule_service_ =
+      std::make_unique<ScheduleService>(schedules_.get(), auth_.get(), metrics_.get());
+  worker_service_ =
+      std::make_unique<WorkerService>(jobs_.get(), schedules_.get(), registry_.get(), auth_.get(),
+                                      metrics_.get(), options_.store_timeout);
+  admin_service_ = std::make_unique<AdminService>(auth_.get(), metrics_.get());
   return Status::Ok();
 }
 
@@ -82,6 +100,7 @@ Status Coordinator::StartServer() {
   builder.RegisterService(job_service_.get());
   builder.RegisterService(schedule_service_.get());
   builder.RegisterService(worker_service_.get());
+  builder.RegisterService(admin_service_.get());
   server_ = builder.BuildAndStart();
   if (!server_ || port_ == 0) {
     return Status::Unavailable("cannot listen on " + options_.listen);

@@ -23,6 +23,8 @@
 #include "core/limits.h"
 #include "core/status.h"
 #include "proto/tls_credentials.h"
+#include "server/admin_service.h"
+#include "server/authenticator.h"
 #include "server/job_manager.h"
 #include "server/job_service.h"
 #include "server/local_launcher.h"
@@ -55,10 +57,17 @@ struct CoordinatorOptions {
   // present cert + key as their client certificate.
   TlsFiles tls;
   std::string worker_ca;
-  // Plaintext on an address other than loopback is refused unless this is set (the flag
-  // --insecure); anyone who can reach the port could control jobs.
+  // Authentication off, and plaintext allowed on an address other than loopback (the flag
+  // --insecure): anyone who can reach the port controls jobs. Otherwise every call needs a token
+  // (authenticator.h) and plaintext is served on loopback only.
   bool insecure = false;
+  // The admin token: read, or created (0600) with a new token. Empty: beside state_path, named
+  // cyclr-admin.token.
+  std::string token_file;
 };
+
+// Where the admin token lives by default: cyclr-admin.token in the state file's folder.
+std::string DefaultTokenFile(const std::string& state_path);
 
 class Coordinator {
  public:
@@ -69,6 +78,7 @@ class Coordinator {
   const std::string& address() const { return address_; }
   int port() const { return port_; }
   int metrics_port() const { return metrics_ ? metrics_->port() : 0; }
+  const Authenticator& auth() const { return *auth_; }
   // Idempotent; returns when no RPC is running any more.
   void Shutdown();
 
@@ -89,11 +99,13 @@ class Coordinator {
   std::unique_ptr<StateStore> store_;
   std::unique_ptr<ScheduleManager> schedules_;
   std::unique_ptr<WorkerRegistry> registry_;
+  std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<JobManager> jobs_;
   std::unique_ptr<MetricsExporter> metrics_;
   std::unique_ptr<JobService> job_service_;
   std::unique_ptr<ScheduleService> schedule_service_;
   std::unique_ptr<WorkerService> worker_service_;
+  std::unique_ptr<AdminService> admin_service_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<LocalLauncher> launcher_;
   std::string address_;

@@ -71,7 +71,7 @@ StatusOr<v1::Job> JobManager::Launch(v1::JobSpec spec) {
     if (launcher) Expect(&e);
   }
   if (launcher) {
-    Status s = launcher->Launch(spec);
+    Status s = StartGroup(launcher, spec);
     if (!s.ok()) {
       std::lock_guard<std::mutex> lock(mu_);
       Entry* e = Find(spec.name());

@@ -95,6 +95,10 @@ class JobManager {
     std::function<void(const std::string& job)> on_group_restart;
     // Runs (unlocked) after a job was deleted.
     std::function<void(const std::string& job)> on_deleted;
+    // Makes the credential of a local job's worker group, right before the launcher starts it
+    // (at launch and at each group restart: the previous group's credential stops working).
+    // Empty: no credential ("").
+    std::function<StatusOr<std::string>(const std::string& job)> mint_worker_token;
     // Quotas (RESOURCE_EXHAUSTED at Launch): jobs held (every stored job, finished ones too) and
     // workers of the unfinished local jobs together (the coordinator's --max-jobs and
     // --max-local-workers).
@@ -244,6 +248,8 @@ class JobManager {
   bool LocalWithLauncher(const Entry& e) const;
 
   void StopWorkers(const std::string& name);             // REQUIRES mu_ NOT held
+  // A new worker credential, then the launcher's Launch (REQUIRES mu_ NOT held).
+  Status StartGroup(Launcher* launcher, const v1::JobSpec& spec);
   void Run(const std::string& name, const Followup& f);  // REQUIRES mu_ NOT held
 
   StateStore* store_;

@@ -204,7 +204,7 @@ void JobManager::Run(const std::string& name, const Followup& f) {
     std::lock_guard<std::mutex> lock(mu_);
     launcher = launcher_;
   }
-  Status s = launcher ? launcher->Launch(f.spec) : Status::FailedPrecondition("no launcher");
+  Status s = launcher ? StartGroup(launcher, f.spec) : Status::FailedPrecondition("no launcher");
   bool stop = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -216,6 +216,14 @@ void JobManager::Run(const std::string& name, const Followup& f) {
     stop = stop || IsTerminal(e->job.state());  // stopped while the group was starting
   }
   if (stop) StopWorkers(name);
+}
+
+Status JobManager::StartGroup(Launcher* launcher, const v1::JobSpec& spec) {
+  std::string token;
+  if (options_.mint_worker_token) {
+    CYCLR_ASSIGN_OR_RETURN(token, options_.mint_worker_token(spec.name()));
+  }
+  return launcher->Launch(spec, token);
 }
 
 }  // namespace cyclr

@@ -9,6 +9,7 @@
 #include <cstddef>
 
 #include "cyclr/v1/service.grpc.pb.h"
+#include "server/authenticator.h"
 #include "server/job_manager.h"
 #include "server/metrics_exporter.h"
 #include "server/watch_streams.h"
@@ -18,8 +19,9 @@ namespace cyclr {
 class JobService final
     : public v1::JobService::WithCallbackMethod_WatchJob<v1::JobService::Service> {
  public:
-  // `jobs` must outlive this; `metrics` may be null.
-  JobService(JobManager* jobs, MetricsExporter* metrics);
+  // `jobs` and `auth` must outlive this; `metrics` may be null. Reads need a viewer, LaunchJob,
+  // StopJob and DeleteJob an operator (authenticator.h).
+  JobService(JobManager* jobs, Authenticator* auth, MetricsExporter* metrics);
 
   grpc::Status LaunchJob(grpc::ServerContext* ctx, const v1::LaunchJobRequest* req,
                          v1::Job* resp) override;
@@ -47,6 +49,7 @@ class JobService final
 
  private:
   JobManager* jobs_;
+  Authenticator* auth_;
   MetricsExporter* metrics_;
   WatchStreams<v1::Job> watches_;
 };

@@ -38,9 +38,12 @@ using WorkerExitCallback = std::function<void(const WorkerExit&)>;
 class Launcher {
  public:
   virtual ~Launcher() = default;
-  // Starts spec.workers() processes for the job. Returns once they are started (not finished);
-  // UNAVAILABLE/INTERNAL if a process could not be started (the ones started are stopped).
-  virtual Status Launch(const v1::JobSpec& spec) = 0;
+  // Starts spec.workers() processes for the job, each with `worker_token` (the job's worker
+  // credential; "" when authentication is off) in its environment as CYCLR_WORKER_TOKEN — never
+  // on a command line, which every local user can read. Returns once they are started (not
+  // finished); UNAVAILABLE/INTERNAL if a process could not be started (the ones started are
+  // stopped).
+  virtual Status Launch(const v1::JobSpec& spec, const std::string& worker_token) = 0;
   // Asks the job's remaining workers to terminate (SIGTERM, then SIGKILL after a grace period).
   // Does not block; exits are still reported. OK if the job has no running workers.
   virtual Status Stop(const std::string& job) = 0;

@@ -6,6 +6,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+extern char** environ;
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -120,7 +122,8 @@ std::string LocalLauncher::LogPath(const std::string& job, int rank) const {
   return options_.work_dir + "/jobs/" + job + "/worker-" + std::to_string(rank) + ".log";
 }
 
-StatusOr<int> LocalLauncher::Spawn(const v1::JobSpec& spec, int rank) {
+StatusOr<int> LocalLauncher::Spawn(const v1::JobSpec& spec, int rank,
+                                   const std::string& worker_token) {
   // Everything the child needs is prepared before fork: after it, only async-signal-safe calls.
   std::string log_dir = options_.work_dir + "/jobs/" + spec.name();
   std::string log = LogPath(spec.name(), rank);
@@ -141,6 +144,15 @@ StatusOr<int> LocalLauncher::Spawn(const v1::JobSpec& spec, int rank) {
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
+  // The environment: ours, with the job's credential instead of any inherited one.
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (std::strncmp(*e, "CYCLR_WORKER_TOKEN=", 19) != 0) env_strings.emplace_back(*e);
+  }
+  if (!worker_token.empty()) env_strings.push_back("CYCLR_WORKER_TOKEN=" + worker_token);
+  std::vector<char*> envp;
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
   if (access(options_.worker_binary.c_str(), X_OK) != 0) {
     return Status::FailedPrecondition("worker binary " + options_.worker_binary +
                                       " is not executable: " + std::strerror(errno));
@@ -156,7 +168,7 @@ StatusOr<int> LocalLauncher::Spawn(const v1::JobSpec& spec, int rank) {
     }
     int devnull = open("/dev/null", O_RDONLY);
     if (devnull >= 0) dup2(devnull, STDIN_FILENO);
-    execv(argv[0], argv.data());
+    execve(argv[0], argv.data(), envp.data());
     const char msg[] = "cyclr: exec of the worker binary failed\n";
     ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
     (void)ignored;
@@ -165,7 +177,7 @@ StatusOr<int> LocalLauncher::Spawn(const v1::JobSpec& spec, int rank) {
   return static_cast<int>(pid);
 }
 
-Status LocalLauncher::Launch(const v1::JobSpec& spec) {
+Status LocalLauncher::Launch(const v1::JobSpec& spec, const std::string& worker_token) {
   std::error_code ec;
   std::filesystem::create_directories(options_.work_dir + "/jobs/" + spec.name(), ec);
   if (ec) {
@@ -174,7 +186,7 @@ Status LocalLauncher::Launch(const v1::JobSpec& spec) {
   }
   std::lock_guard<std::mutex> lock(mu_);
   for (int r = 0; r < spec.workers(); ++r) {
-    StatusOr<int> pid = Spawn(spec, r);
+    StatusOr<int> pid = Spawn(spec, r, worker_token);
     if (!pid.ok()) {
       StopLocked(spec.name());
       return pid.status().WithContext("starting rank " + std::to_string(r));

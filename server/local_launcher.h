@@ -46,7 +46,7 @@ class LocalLauncher : public Launcher {
   LocalLauncher(Options options, WorkerExitCallback on_exit);
   ~LocalLauncher() override;
 
-  Status Launch(const v1::JobSpec& spec) override;
+  Status Launch(const v1::JobSpec& spec, const std::string& worker_token) override;
   Status Stop(const std::string& job) override;
   Status Adopt(const std::string& job, int rank, int pid) override;
 
@@ -66,7 +66,7 @@ class LocalLauncher : public Launcher {
     bool stopping = false;
     bool adopted = false;  // not our child: watched by pid, exit status unknown
   };
-  StatusOr<int> Spawn(const v1::JobSpec& spec, int rank);  // returns the pid
+  StatusOr<int> Spawn(const v1::JobSpec& spec, int rank, const std::string& worker_token);  // returns the pid
   void StopLocked(const std::string& job);                 // REQUIRES mu_ held
   void ReapLoop();
   // One pass: collects exits, sends due SIGKILLs. REQUIRES mu_ held.

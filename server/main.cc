@@ -70,14 +70,18 @@ int main(int argc, char** argv) {
   app.add_option("--tls-worker-ca", o.worker_ca,
                  "the CA local workers trust for this coordinator (default --tls-cert)");
   app.add_flag("--insecure", o.insecure,
-               "allow plaintext gRPC on an address other than loopback (refused otherwise)");
+               "turn authentication off and allow plaintext gRPC off loopback: anyone who can "
+               "reach the port controls jobs");
+  app.add_option("--token-file", o.token_file,
+                 "the admin token: read, or created 0600 (default: cyclr-admin.token beside "
+                 "--state)");
   CLI11_PARSE(app, argc, argv);
   o.tls.ca_flag = "--tls-client-ca";
-  if (o.insecure && o.tls.cert.empty() && !cyclr::IsLoopbackAddress(o.listen)) {
+  if (o.insecure) {
     std::fprintf(stderr,
-                 "cyclr-coordinator: WARNING: --insecure: plaintext gRPC on %s; anyone who can "
-                 "reach it can launch, stop and change jobs\n",
-                 o.listen.c_str());
+                 "cyclr-coordinator: WARNING: --insecure: no authentication%s; anyone who can "
+                 "reach %s can launch, stop and change jobs\n",
+                 o.tls.cert.empty() ? " and plaintext gRPC" : "", o.listen.c_str());
   }
   if (cyclr::Status st = CheckAddresses(o); !st.ok()) {
     std::fprintf(stderr, "cyclr-coordinator: %s\n", st.message().c_str());

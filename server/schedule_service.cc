@@ -25,13 +25,16 @@ StatusOr<ScheduleUpdate> FromRequest(const v1::UpdateScheduleRequest& req) {
 
 }  // namespace
 
-ScheduleService::ScheduleService(ScheduleManager* schedules, MetricsExporter* metrics)
-    : schedules_(schedules), metrics_(metrics) {}
+ScheduleService::ScheduleService(ScheduleManager* schedules, Authenticator* auth,
+                                 MetricsExporter* metrics)
+    : schedules_(schedules), auth_(auth), metrics_(metrics) {}
 
-grpc::Status ScheduleService::GetTimeline(grpc::ServerContext*,
+grpc::Status ScheduleService::GetTimeline(grpc::ServerContext* ctx,
                                           const v1::GetTimelineRequest* req,
                                           v1::Timeline* resp) {
   return Observe(metrics_, "GetTimeline", [&] {
+    StatusOr<Identity> who = auth_->RequireReader(*ctx, req->job());
+    if (!who.ok()) return ToGrpc(who.status());
     if (Status bad = CheckRequest(*req); !bad.ok()) return ToGrpc(bad);
     StatusOr<TimelineSnapshot> snap = schedules_->Snapshot(req->job());
     if (!snap.ok()) return ToGrpc(snap.status());
@@ -41,8 +44,12 @@ grpc::Status ScheduleService::GetTimeline(grpc::ServerContext*,
 }
 
 grpc::ServerWriteReactor<v1::Timeline>* ScheduleService::WatchTimeline(
-    grpc::CallbackServerContext*, const v1::GetTimelineRequest* req) {
+    grpc::CallbackServerContext* ctx, const v1::GetTimelineRequest* req) {
   WatchReactor<v1::Timeline>::Ptr reactor = watches_.Open(metrics_, "WatchTimeline");
+  if (StatusOr<Identity> who = auth_->RequireReader(*ctx, req->job()); !who.ok()) {
+    reactor->End(ToGrpc(who.status()));
+    return reactor.get();
+  }
   if (Status bad = CheckRequest(*req); !bad.ok()) {
     reactor->End(ToGrpc(bad));
     return reactor.get();
@@ -69,13 +76,27 @@ grpc::ServerWriteReactor<v1::Timeline>* ScheduleService::WatchTimeline(
   return reactor.get();
 }
 
-grpc::Status ScheduleService::UpdateSchedule(grpc::ServerContext*,
+grpc::Status ScheduleService::UpdateSchedule(grpc::ServerContext* ctx,
                                              const v1::UpdateScheduleRequest* req,
                                              v1::Revision* resp) {
   return Observe(metrics_, "UpdateSchedule", [&] {
+    StatusOr<Identity> who = auth_->Identify(*ctx);
+    if (who.ok() && who->role == Role::kWorker) {
+      who = auth_->RequireWorker(*ctx, req->job());  // a rollback's revision, its own job only
+    } else if (who.ok()) {
+      who = auth_->RequireUser(*ctx, Role::kOperator);
+    }
+    if (!who.ok()) return ToGrpc(who.status());
     if (Status bad = CheckRequest(*req); !bad.ok()) return ToGrpc(bad);
     StatusOr<ScheduleUpdate> update = FromRequest(*req);
     if (!update.ok()) return ToGrpc(update.status());
+    // The author is the caller: a request may repeat its own name, never claim another's.
+    if (auth_->enabled() && !req->author().empty() && req->author() != who->name) {
+      return ToGrpc(Status::PermissionDenied("author (\"" + req->author().substr(0, 80) +
+                                             "\") must be the caller, " + who->name +
+                                             " (or empty)"));
+    }
+    if (auth_->enabled() || update->author.empty()) update->author = who->name;
     StatusOr<Revision> rev = schedules_->Update(*update);
     if (!rev.ok()) return ToGrpc(rev.status());
     if (metrics_) metrics_->CountRevision(req->job());
@@ -84,10 +105,12 @@ grpc::Status ScheduleService::UpdateSchedule(grpc::ServerContext*,
   });
 }
 
-grpc::Status ScheduleService::PreviewSchedule(grpc::ServerContext*,
+grpc::Status ScheduleService::PreviewSchedule(grpc::ServerContext* ctx,
                                               const v1::PreviewScheduleRequest* req,
                                               v1::PreviewScheduleResponse* resp) {
   return Observe(metrics_, "PreviewSchedule", [&] {
+    StatusOr<Identity> who = auth_->RequireReader(*ctx, req->job());
+    if (!who.ok()) return ToGrpc(who.status());
     if (Status bad = CheckRequest(*req); !bad.ok()) return ToGrpc(bad);
     StatusOr<std::vector<TimelinePoint>> points = Status::InvalidArgument("");
     if (!req->job().empty()) {

@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "cyclr/v1/service.grpc.pb.h"
+#include "server/authenticator.h"
 #include "server/generation_cache.h"
 #include "server/metrics_exporter.h"
 #include "server/schedule_manager.h"
@@ -22,8 +23,10 @@ namespace cyclr {
 class ScheduleService final
     : public v1::ScheduleService::WithCallbackMethod_WatchTimeline<v1::ScheduleService::Service> {
  public:
-  // `schedules` must outlive this; `metrics` may be null.
-  ScheduleService(ScheduleManager* schedules, MetricsExporter* metrics);
+  // `schedules` and `auth` must outlive this; `metrics` may be null. Reads need a viewer or the
+  // job's worker credential; UpdateSchedule an operator (its name is the author) or the job's
+  // worker credential (a rollback's revision).
+  ScheduleService(ScheduleManager* schedules, Authenticator* auth, MetricsExporter* metrics);
 
   grpc::Status GetTimeline(grpc::ServerContext* ctx, const v1::GetTimelineRequest* req,
                            v1::Timeline* resp) override;
@@ -47,6 +50,7 @@ class ScheduleService final
 
  private:
   ScheduleManager* schedules_;
+  Authenticator* auth_;
   MetricsExporter* metrics_;
   WatchStreams<v1::Timeline> watches_;
   // Shared with the manager's listeners, which may outlive a stream by one delivery.

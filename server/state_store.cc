@@ -37,6 +37,12 @@ CREATE TABLE IF NOT EXISTS worker_pids(
   rank INTEGER NOT NULL,
   pid INTEGER NOT NULL,
   PRIMARY KEY(job, rank));
+CREATE TABLE IF NOT EXISTS tokens(
+  name TEXT PRIMARY KEY,
+  role TEXT NOT NULL,
+  sha256 TEXT NOT NULL UNIQUE,
+  job TEXT NOT NULL DEFAULT '',
+  created_unix_ms INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS curve_points(
   job TEXT NOT NULL REFERENCES jobs(name),
   step INTEGER NOT NULL,
@@ -247,7 +253,7 @@ Status StateStore::DeleteJob(const std::string& job) {
   CYCLR_RETURN_IF_ERROR(txn.begin());
   for (const char* sql :
        {"DELETE FROM worker_pids WHERE job = ?", "DELETE FROM revisions WHERE job = ?",
-        "DELETE FROM curve_points WHERE job = ?"}) {
+        "DELETE FROM curve_points WHERE job = ?", "DELETE FROM tokens WHERE job = ?"}) {
     Stmt st(db_, sql);
     CYCLR_RETURN_IF_ERROR(st.prepared());
     st.BindText(1, job);

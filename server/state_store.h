@@ -25,6 +25,16 @@ struct sqlite3;
 
 namespace cyclr {
 
+// One stored token (state_store_tokens.cc): its name, role ("viewer" | "operator" | "admin" |
+// "worker"), the SHA-256 of its secret, the job of a worker credential.
+struct TokenRow {
+  std::string name;
+  std::string role;
+  std::string sha256;
+  std::string job;
+  int64_t created_unix_ms = 0;
+};
+
 class StateStore {
  public:
   // Opens (creating if needed) the database at `path` and its tables.
@@ -69,6 +79,13 @@ class StateStore {
   // the first row whose step is outside [0, kMaxCurvePoints) or whose lr is not finite and > 0.
   Status AppendCurve(const std::string& job, const std::vector<LossCurvePoint>& points);
   StatusOr<std::vector<LossCurvePoint>> LoadCurve(const std::string& job);
+
+  // Tokens (state_store_tokens.cc). PutToken inserts, or with `replace` overwrites the row of
+  // the same name (a worker credential made again); ALREADY_EXISTS otherwise for a taken name.
+  Status PutToken(const TokenRow& row, bool replace);
+  Status DeleteToken(const std::string& name);  // NOT_FOUND
+  // Every row; rows with an unknown role or a malformed digest are skipped (they grant nothing).
+  StatusOr<std::vector<TokenRow>> LoadTokens();
 
   const std::string& path() const { return path_; }
 

@@ -9,17 +9,21 @@
 namespace cyclr {
 
 WorkerService::WorkerService(JobManager* jobs, ScheduleManager* schedules,
-                             WorkerRegistry* registry, MetricsExporter* metrics,
+                             WorkerRegistry* registry, Authenticator* auth,
+                             MetricsExporter* metrics,
                              std::chrono::milliseconds default_store_timeout)
     : jobs_(jobs),
       schedules_(schedules),
       registry_(registry),
+      auth_(auth),
       metrics_(metrics),
       default_store_timeout_(default_store_timeout) {}
 
-grpc::Status WorkerService::Register(grpc::ServerContext*, const v1::RegisterRequest* req,
+grpc::Status WorkerService::Register(grpc::ServerContext* ctx, const v1::RegisterRequest* req,
                                      v1::RegisterResponse* resp) {
   return Observe(metrics_, "Register", [&] {
+    StatusOr<Identity> who = auth_->RequireWorker(*ctx, req->job());
+    if (!who.ok()) return ToGrpc(who.status());
     if (Status bad = CheckRequest(*req); !bad.ok()) return ToGrpc(bad);
     StatusOr<Registration> reg =
         registry_->Register(req->job(), req->rank(), req->world_size(), req->host(), req->pid());
@@ -38,9 +42,11 @@ grpc::Status WorkerService::Register(grpc::ServerContext*, const v1::RegisterReq
   });
 }
 
-grpc::Status WorkerService::StoreSet(grpc::ServerContext*, const v1::StoreSetRequest* req,
+grpc::Status WorkerService::StoreSet(grpc::ServerContext* ctx, const v1::StoreSetRequest* req,
                                      v1::StoreSetResponse*) {
   return Observe(metrics_, "StoreSet", [&] {
+    StatusOr<Identity> who = auth_->RequireWorker(*ctx, req->job());
+    if (!who.ok()) return ToGrpc(who.status());
     if (Status bad = CheckRequest(*req); !bad.ok()) return ToGrpc(bad);
     return ToGrpc(registry_->StoreSet(req->job(), req->key(), req->value()));
   });
@@ -49,6 +55,8 @@ grpc::Status WorkerService::StoreSet(grpc::ServerContext*, const v1::StoreSetReq
 grpc::Status WorkerService::StoreGet(grpc::ServerContext* ctx, const v1::StoreGetRequest* req,
                                      v1::StoreGetResponse* resp) {
   return Observe(metrics_, "StoreGet", [&] {
+    StatusOr<Identity> who = auth_->RequireWorker(*ctx, req->job());
+    if (!who.ok()) return ToGrpc(who.status());
     if (Status bad = CheckRequest(*req); !bad.ok()) return ToGrpc(bad);
     std::chrono::milliseconds timeout =
         req->timeout_ms() > 0 ? std::chrono::milliseconds(req->timeout_ms())
@@ -71,6 +79,8 @@ grpc::ServerUnaryReactor* WorkerService::ReportProgress(grpc::CallbackServerCont
                                                         v1::ReportProgressResponse* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   reactor->Finish(Observe(metrics_, "ReportProgress", [&] {
+    StatusOr<Identity> who = auth_->RequireWorker(*ctx, req->job());
+    if (!who.ok()) return ToGrpc(who.status());
     if (Status bad = CheckRequest(*req); !bad.ok()) return ToGrpc(bad);
     StatusOr<bool> stop = jobs_->Report(*req);
     if (!stop.ok()) return ToGrpc(stop.status());

@@ -18,6 +18,7 @@
 
 #include "core/limits.h"
 #include "cyclr/v1/service.grpc.pb.h"
+#include "server/authenticator.h"
 #include "server/job_manager.h"
 #include "server/metrics_exporter.h"
 #include "server/schedule_manager.h"
@@ -32,8 +33,10 @@ class WorkerService final
   // (request_limits.h) first. StoreGet with timeout_ms == 0 waits `default_store_timeout`; no
   // wait is longer than kMaxStoreTimeout, and a wait ends (CANCELLED) within
   // WorkerRegistry::kStoreWaitSlice of its client cancelling or its deadline passing.
+  // Every call needs the worker credential of the request's job (authenticator.h).
   WorkerService(JobManager* jobs, ScheduleManager* schedules, WorkerRegistry* registry,
-                MetricsExporter* metrics, std::chrono::milliseconds default_store_timeout);
+                Authenticator* auth, MetricsExporter* metrics,
+                std::chrono::milliseconds default_store_timeout);
 
   static constexpr std::chrono::milliseconds kMaxStoreTimeout = limits::kMaxStoreTimeout;
 
@@ -51,6 +54,7 @@ class WorkerService final
   JobManager* jobs_;
   ScheduleManager* schedules_;
   WorkerRegistry* registry_;
+  Authenticator* auth_;
   MetricsExporter* metrics_;
   std::chrono::milliseconds default_store_timeout_;
 };

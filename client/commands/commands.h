@@ -22,7 +22,6 @@ struct CommandContext {
   std::ostream* out = nullptr;
   std::ostream* err = nullptr;
   std::string coordinator;  // HOST:PORT (--coordinator, $CYCLR_COORDINATOR, default)
-  std::string user;         // default author of schedule changes ($USER)
   std::chrono::milliseconds rpc_deadline{5000};
   std::chrono::milliseconds follow_interval{250};  // --follow: at most one line per interval
   // --follow: how long the coordinator may stay unreachable before cyclrctl gives up.
@@ -30,15 +29,18 @@ struct CommandContext {
   std::function<Status()> action;  // set by the chosen subcommand
   // TLS to the coordinator (--tls-ca/--tls-cert/--tls-key or $CYCLR_TLS_*); null = plaintext.
   std::shared_ptr<grpc::ChannelCredentials> credentials;
+  std::string token;  // sent with every call (cli.h: where it comes from); "" = none
 
   CoordinatorClient Client() const {
-    return CoordinatorClient(coordinator, rpc_deadline, follow_gone_after, credentials);
+    return CoordinatorClient(coordinator, rpc_deadline, follow_gone_after, credentials, token);
   }
 };
 
 // Adds `--output table|json` (default table) to a read command.
 void AddOutputOption(CLI::App* command, std::string* output);
 
+// tokens create NAME --role R | tokens revoke NAME | tokens list | whoami
+void AddTokenCommands(CLI::App* app, CommandContext* context);
 // jobs list | jobs get NAME | jobs delete NAME | stop NAME
 void AddJobCommands(CLI::App* app, CommandContext* context);
 // launch ...

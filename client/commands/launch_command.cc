@@ -1,4 +1,7 @@
 // launch: a job from flags and/or a job file, optionally followed to its end.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <cmath>
 #include <filesystem>
@@ -10,6 +13,7 @@
 #include "client/probe_report.h"
 #include "client/progress_printer.h"
 #include "client/spec_flags.h"
+#include "proto/authorized_channel.h"
 
 namespace cyclr::client {
 namespace {
@@ -19,6 +23,7 @@ struct LaunchOptions {
   std::string job_file;
   bool follow = false;
   std::string lr_from;
+  std::string worker_token_file;
   LrSuggestionOptions suggest;
   OptionFlags job_flags;
   SpecFlags spec_flags;
@@ -85,6 +90,39 @@ StatusOr<OptionMap> BoundsFromProbe(const CommandContext& ctx, const LaunchOptio
   return Merge(bounds, file_schedule);
 }
 
+// An external job's worker credential: the file's when it exists (chosen by the operator, e.g.
+// a Kubernetes Secret mounted in the workers too), else "" (the coordinator makes one).
+StatusOr<std::string> ChosenWorkerToken(const v1::JobSpec& spec, const std::string& file) {
+  if (file.empty()) return std::string();
+  if (spec.launcher() != "external") {
+    return Status::InvalidArgument(
+        "--worker-token-file is for --launcher external (local workers get theirs from the "
+        "coordinator)");
+  }
+  if (::access(file.c_str(), F_OK) != 0) return std::string();
+  return ReadTokenFile(file, "--worker-token-file");
+}
+
+// The credential the coordinator made: into the file (created 0600, never overwritten), or, with
+// no file, on stderr once.
+Status HandOverWorkerToken(const CommandContext& ctx, const std::string& file,
+                           const v1::Job& job) {
+  if (job.worker_token().empty()) return Status::Ok();
+  if (file.empty()) {
+    *ctx.err << "cyclrctl: worker credential of job " << job.name() << ": " << job.worker_token()
+             << " (its workers need it as CYCLR_WORKER_TOKEN; it is not shown again)\n";
+    return Status::Ok();
+  }
+  if (::access(file.c_str(), F_OK) == 0) return Status::Ok();  // the operator's own
+  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  const std::string line = job.worker_token() + "\n";
+  const bool ok = fd >= 0 && ::write(fd, line.data(), line.size()) ==
+                                 static_cast<ssize_t>(line.size());
+  if (fd >= 0) ::close(fd);
+  if (!ok) return Status::Unavailable("cannot write --worker-token-file " + file);
+  return Status::Ok();
+}
+
 Status Launch(const CommandContext& ctx, const LaunchOptions& o) {
   JobFile file;
   if (!o.job_file.empty()) {
@@ -98,8 +136,10 @@ Status Launch(const CommandContext& ctx, const LaunchOptions& o) {
   CYCLR_ASSIGN_OR_RETURN(ScheduleSpec schedule, o.spec_flags.Resolve(schedule_base));
   CYCLR_ASSIGN_OR_RETURN(v1::JobSpec spec, BuildJobSpec(job, schedule, {"name"}));
   AbsolutePaths(&spec);
-  CYCLR_ASSIGN_OR_RETURN(v1::Job launched, ctx.Client().LaunchJob(spec));
+  CYCLR_ASSIGN_OR_RETURN(std::string chosen, ChosenWorkerToken(spec, o.worker_token_file));
+  CYCLR_ASSIGN_OR_RETURN(v1::Job launched, ctx.Client().LaunchJob(spec, chosen));
   *ctx.out << launched.name() << "\n" << std::flush;
+  CYCLR_RETURN_IF_ERROR(HandOverWorkerToken(ctx, o.worker_token_file, launched));
   if (!o.follow) return Status::Ok();
   return Follow(ctx, launched.name());
 }
@@ -115,6 +155,9 @@ void AddLaunchCommand(CLI::App* app, CommandContext* ctx) {
                      "nested schedule: map");
   launch->add_flag("--follow", o->follow,
                    "stream progress until the job ends; exit 0 only if it SUCCEEDED");
+  launch->add_option("--worker-token-file", o->worker_token_file,
+                     "--launcher external: the workers' credential; read from this file when it "
+                     "exists (yours), else the coordinator's is written to it (0600)");
   launch->add_option("--lr-from", o->lr_from,
                      "take the schedule's bounds from a finished LR range test (cyclrctl "
                      "lr-find): Smith's base_lr/max_lr, step_size_up = --half-cycle-epochs "

@@ -39,8 +39,7 @@ Status GetTimeline(const CommandContext& ctx, const ScheduleOptions& o) {
 }
 
 // The fields `set` and `undo` share.
-StatusOr<v1::UpdateScheduleRequest> BaseRequest(const CommandContext& ctx,
-                                                const ScheduleOptions& o) {
+StatusOr<v1::UpdateScheduleRequest> BaseRequest(const ScheduleOptions& o) {
   v1::UpdateScheduleRequest request;
   request.set_job(o.job);
   StatusOr<PhaseMode> phase = ParsePhaseMode(o.phase);
@@ -57,7 +56,8 @@ StatusOr<v1::UpdateScheduleRequest> BaseRequest(const CommandContext& ctx,
   }
   CYCLR_RETURN_IF_ERROR(CheckText("--reason", o.reason));
   CYCLR_RETURN_IF_ERROR(CheckText("--author", o.author));
-  request.set_author(o.author.empty() ? ctx.user : o.author);
+  // The coordinator records the caller's token name as the author; --author may only repeat it.
+  request.set_author(o.author);
   request.set_reason(o.reason);
   return request;
 }
@@ -72,7 +72,7 @@ Status SendUpdate(const CommandContext& ctx, const ScheduleOptions& o,
 
 Status SetSchedule(const CommandContext& ctx, const ScheduleOptions& o) {
   CYCLR_ASSIGN_OR_RETURN(ScheduleSpec spec, o.spec_flags.Resolve());
-  CYCLR_ASSIGN_OR_RETURN(v1::UpdateScheduleRequest request, BaseRequest(ctx, o));
+  CYCLR_ASSIGN_OR_RETURN(v1::UpdateScheduleRequest request, BaseRequest(o));
   *request.mutable_spec() = ToProto(spec);
   return SendUpdate(ctx, o, request);
 }
@@ -82,7 +82,7 @@ Status UndoSchedule(const CommandContext& ctx, const ScheduleOptions& o) {
     return Status::InvalidArgument("--to (" + std::to_string(o.revert_to) + ") must be in [1, " +
                                    std::to_string(limits::kMaxRevisionsPerJob) + "]");
   }
-  CYCLR_ASSIGN_OR_RETURN(v1::UpdateScheduleRequest request, BaseRequest(ctx, o));
+  CYCLR_ASSIGN_OR_RETURN(v1::UpdateScheduleRequest request, BaseRequest(o));
   request.set_revert_to(o.revert_to);
   return SendUpdate(ctx, o, request);
 }
@@ -100,7 +100,9 @@ void AddChangeOptions(CLI::App* command, ScheduleOptions* o) {
                       "continue (keep the cycle's phase) | restart (cycle starts at --at-step)")
       ->capture_default_str();
   command->add_option("--reason", o->reason, "why, kept in the timeline");
-  command->add_option("--author", o->author, "who, kept in the timeline (default $USER)");
+  command->add_option("--author", o->author,
+                      "who, kept in the timeline: your token's name (the default; another name "
+                      "is refused)");
   AddOutputOption(command, &o->output);
 }
 

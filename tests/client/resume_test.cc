@@ -14,7 +14,7 @@ namespace {
 
 CliEnvironment TesterEnvironment() {
   CliEnvironment env;
-  env.user = "tester";
+  env.default_token_files.clear();  // only the --token-file each call names
   return env;
 }
 
@@ -37,7 +37,9 @@ class ResumeTest : public ::testing::Test {
     coordinator_ = std::move(*c);
   }
   CliResult Run(std::vector<std::string> args) {
-    args.insert(args.begin(), {"cyclrctl", "--coordinator", coordinator_->address()});
+    // Authentication is on (the default): the CLI sends the admin token the coordinator wrote.
+    args.insert(args.begin(), {"cyclrctl", "--coordinator", coordinator_->address(),
+                               "--token-file", dir_.Path("cyclr-admin.token")});
     std::vector<const char*> argv;
     for (const auto& a : args) argv.push_back(a.c_str());
     std::ostringstream out, err;

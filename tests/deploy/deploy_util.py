@@ -78,6 +78,7 @@ class Coordinator:
         self.addr = f"127.0.0.1:{self.port}"
         self.metrics_addr = f"127.0.0.1:{self.metrics_port}"
         self.log_path = os.path.join(tmp, "coordinator.log")
+        self.token_file = os.path.join(tmp, "cyclr-admin.token")
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
             [os.path.join(bin_dir, "cyclr-coordinator"), "--listen", self.addr,
@@ -91,10 +92,15 @@ class Coordinator:
 
     def ctl(self, *args, check=True, timeout=120):
         r = subprocess.run([os.path.join(self.bin_dir, "cyclrctl"), "--coordinator", self.addr,
-                            *args], capture_output=True, text=True, timeout=timeout)
+                            *args], capture_output=True, text=True, timeout=timeout,
+                           env=self.env())
         if check and r.returncode != 0:
             raise RuntimeError(f"cyclrctl {' '.join(args)} exited {r.returncode}: {r.stderr}")
         return r
+
+    def env(self, **extra):
+        """Environment for cyclrctl and workers: the admin token the coordinator wrote."""
+        return dict(os.environ, CYCLR_TOKEN_FILE=self.token_file, **extra)
 
     def job(self, name):
         return json.loads(self.ctl("jobs", "get", name, "--output", "json").stdout)

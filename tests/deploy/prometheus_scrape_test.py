@@ -112,12 +112,14 @@ def grafana_expand(expr, job, range_s):
 
 
 def run_job(t, coord, prom, tmp, bin_dir):
+    token = os.path.join(tmp, "worker.token")  # the workers' credential, written by the launch
     follow = subprocess.Popen(
         [os.path.join(bin_dir, "cyclrctl"), "--coordinator", coord.addr, "launch", "--name", JOB,
          "--workers", "2", "--model", "mlp", "--dataset", "fashion-mnist", "--train-limit", str(TRAIN_LIMIT),
          "--test-limit", "1000", "--epochs", "2", "--batch-size", "32", "--threads", "1",
-         *spec_flags(SPEC1), "--launcher", "external", "--follow"],
-        stdout=open(os.path.join(tmp, "follow.log"), "w"), stderr=subprocess.STDOUT)
+         *spec_flags(SPEC1), "--launcher", "external", "--follow", "--worker-token-file", token],
+        stdout=open(os.path.join(tmp, "follow.log"), "w"), stderr=subprocess.STDOUT,
+        env=coord.env())
     sel = f'cyclr_schedule_revisions_total{{job="{JOB}"}}'
     # Two scrapes of revision 1 before the update, so the revision counter visibly changes.
     wait_until(lambda: prom.query(f"count_over_time({sel}[1m]) >= 2"), 30, "scrapes of the job")
@@ -127,7 +129,7 @@ def run_job(t, coord, prom, tmp, bin_dir):
     workers = [subprocess.Popen(
         [os.path.join(bin_dir, "cyclr-worker"), "--coordinator", coord.addr, "--job", JOB,
          "--rank", str(r), "--world-size", "2", "--threads", "1",
-         "--log-dir", os.path.join(tmp, "logs")],
+         "--log-dir", os.path.join(tmp, "logs"), "--worker-token-file", token],
         stdout=open(os.path.join(tmp, f"worker{r}.log"), "w"), stderr=subprocess.STDOUT)
         for r in range(2)]
     try:

@@ -120,11 +120,13 @@ def check_job(t, coord, name, out):
 def run(t, slurm, coord, bin_dir):
     tmp = slurm.tmp
     # 1. The job is launched first (external), then the batch script supplies its ranks.
+    token = os.path.join(tmp, "ext.token")  # the workers' credential, written by the launch
     coord.ctl("launch", "--name", "slurm-ext", "--workers", "2", *JOB_FLAGS,
-              "--launcher", "external")
+              "--launcher", "external", "--worker-token-file", token)
     out1 = os.path.join(tmp, "ext.out")
     # Coordinator address and job name as the script's arguments.
-    r = slurm.sbatch([f"--output={out1}"], {"CYCLR_BIN": bin_dir},
+    r = slurm.sbatch([f"--output={out1}"], {"CYCLR_BIN": bin_dir, "CYCLR_WORKER_TOKEN_FILE": token,
+                                            "CYCLR_TOKEN_FILE": coord.token_file},
                      script_args=[coord.addr, "slurm-ext"])
     t.equal("sbatch (pre-launched job) exit status", r.returncode, 0)
     check_job(t, coord, "slurm-ext", read(out1))
@@ -133,7 +135,8 @@ def run(t, slurm, coord, bin_dir):
     out2 = os.path.join(tmp, "self.out")
     r = slurm.sbatch([f"--output={out2}"], {
         "CYCLR_BIN": bin_dir, "CYCLR_COORDINATOR": coord.addr, "CYCLR_JOB": "slurm-self",
-        "CYCLR_LAUNCH_ARGS": " ".join(JOB_FLAGS), "CYCLR_LOG_DIR": os.path.join(tmp, "logs")})
+        "CYCLR_LAUNCH_ARGS": " ".join(JOB_FLAGS), "CYCLR_LOG_DIR": os.path.join(tmp, "logs"),
+        "CYCLR_TOKEN_FILE": coord.token_file})
     t.equal("sbatch (script launches the job) exit status", r.returncode, 0)
     check_job(t, coord, "slurm-self", read(out2))
     logs = os.listdir(os.path.join(tmp, "logs")) if os.path.isdir(os.path.join(tmp, "logs")) else []

@@ -50,6 +50,7 @@ class Coordinator:
     def __init__(self, tmp, heartbeat_ms=5000):
         self.tmp, self.heartbeat_ms = tmp, heartbeat_ms
         self.addr = f"127.0.0.1:{free_port()}"
+        self.token_file = os.path.join(tmp, "cyclr-admin.token")  # written by the coordinator
         self.metrics_port = free_port()
         self.state = os.path.join(tmp, "state.db")
         self.work = os.path.join(tmp, "work")
@@ -72,8 +73,10 @@ class Coordinator:
         self.proc.wait(10)
 
     def ctl(self, *args, check=True):
+        # Authentication is on (the default): send the admin token the coordinator wrote.
         r = subprocess.run([f"{BIN}/cyclrctl", "--coordinator", self.addr, *args],
-                           capture_output=True, text=True, timeout=60)
+                           capture_output=True, text=True, timeout=60,
+                           env=dict(os.environ, CYCLR_TOKEN_FILE=self.token_file))
         if check and r.returncode != 0:
             raise AssertionError(f"cyclrctl {' '.join(args)} failed: {r.stderr.strip()}")
         return r
@@ -325,14 +328,17 @@ def case_partition(tmp):
     logdir = os.path.join(tmp, "logs")
     workers = []
     try:
+        # The workers started by hand present the credential the launch wrote for them.
+        token = os.path.join(tmp, "split.token")
         launch(c, "split", "--launcher", "external", "--train-limit", "16384", "--epochs", "8",
                "--policy", "triangular", "--base-lr", "0.01", "--max-lr", "0.1",
-               "--step-size-up", "40")
+               "--step-size-up", "40", "--worker-token-file", token)
         for rank, addr in ((0, c.addr), (1, f"127.0.0.1:{proxy.port}")):
             log = open(os.path.join(tmp, f"worker-{rank}.log"), "w")
             workers.append(subprocess.Popen(
                 [f"{BIN}/cyclr-worker", "--coordinator", addr, "--job", "split", "--rank",
-                 str(rank), "--world-size", "2", "--log-dir", logdir, "--threads", "1"],
+                 str(rank), "--world-size", "2", "--log-dir", logdir, "--threads", "1",
+                 "--worker-token-file", token],
                 stdout=log, stderr=subprocess.STDOUT))
         # 8,192 samples per rank at batch 32: 256 steps per epoch, 2,048 in all (rank 1 may need
         # several seconds after the partition heals: its reconnect backoffs grew meanwhile). With

@@ -33,6 +33,9 @@ class Coordinator:
         """`flags` go to the coordinator, `ctl_flags` to every cyclrctl call (e.g. --tls-ca)."""
         self.bin, self.tmp, self.flags = bin_dir, tmp, list(flags)
         self.ctl_flags = list(ctl_flags)
+        # The admin token the coordinator creates beside its state file; every cyclrctl call
+        # here sends it (as a user would with $CYCLR_TOKEN_FILE).
+        self.token_file = os.path.join(tmp, "cyclr-admin.token")
         self.addr = f"127.0.0.1:{free_port()}"
         self.listen = listen or self.addr
         self.metrics_port = free_port()
@@ -55,14 +58,21 @@ class Coordinator:
     def ctl(self, *args, check=True, timeout=60):
         r = subprocess.run([f"{self.bin}/cyclrctl", "--coordinator", self.addr, *self.ctl_flags,
                             *args],
-                           capture_output=True, text=True, timeout=timeout)
+                           capture_output=True, text=True, timeout=timeout, env=self.env())
         if check and r.returncode != 0:
             raise AssertionError(f"cyclrctl {' '.join(args)} failed: {r.stderr.strip()}")
         return r
 
+    def env(self):
+        """The environment of a cyclrctl call: the coordinator's admin token (none under
+        --insecure, which writes no token file)."""
+        if not os.path.exists(self.token_file):
+            return dict(os.environ)
+        return dict(os.environ, CYCLR_TOKEN_FILE=self.token_file)
+
     def follow(self, *args):
         return subprocess.Popen([f"{self.bin}/cyclrctl", "--coordinator", self.addr,
-                                 *self.ctl_flags, *args],
+                                 *self.ctl_flags, *args], env=self.env(),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
     def job(self, name):

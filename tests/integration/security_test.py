@@ -10,8 +10,16 @@ and certificates made here by openssl.
   c. Plaintext on a non-loopback address is refused at start (exit non-zero, one line naming the
      flags); --insecure starts it with a warning.
   d. Bad TLS files: one line naming the flag and the file.
+  e. Authentication (the default), each attack of issue 14 replayed: no token, and another Unix
+     user (nobody) who cannot read the admin token, are UNAUTHENTICATED; the admin token file is
+     0600; a viewer reads but cannot stop (PERMISSION_DENIED); an operator cannot mint tokens nor
+     sign a schedule change as someone else, and its changes carry its name; a revoked token is
+     refused at once; forged workers (an unknown credential, a person's token, another job's
+     credential) are refused and leave the job untouched; the real credential trains it.
+  f. --insecure: no token needed, and a warning.
 Usage: security_test.py BIN_DIR
 """
+import json
 import os
 import subprocess
 import sys
@@ -45,6 +53,110 @@ def run_job(c, name):
     r = c.ctl("launch", "--name", name, *JOB, "--follow", timeout=300)
     assert c.job(name)["state"] == "SUCCEEDED", c.job(name)
     return r
+
+
+def ctl_as(c, token_file, *args, **kw):
+    """cyclrctl with exactly this token file (None: no token at all), from a folder without one."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CYCLR_TOKEN")}
+    if token_file:
+        env["CYCLR_TOKEN_FILE"] = token_file
+    return subprocess.run([f"{BIN}/cyclrctl", "--coordinator", c.addr, *args], cwd="/",
+                          capture_output=True, text=True, timeout=120, env=env, **kw)
+
+
+def token_for(c, tmp, name, role):
+    r = c.ctl("tokens", "create", name, "--role", role)
+    path = os.path.join(tmp, f"{name}.token")
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+        f.write(r.stdout)
+    return path
+
+
+def worker(c, job, rank, env_extra, tmp):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CYCLR_")}
+    env.update(env_extra)
+    return subprocess.run([f"{BIN}/cyclr-worker", "--coordinator", c.addr, "--job", job,
+                           "--rank", str(rank), "--world-size", "2", "--threads", "1",
+                           "--log-dir", os.path.join(tmp, "wlogs")],
+                          capture_output=True, text=True, timeout=120, env=env)
+
+
+def check_auth(tmp):
+    d = os.path.join(tmp, "auth")
+    os.makedirs(d)
+    os.chmod(tmp, 0o755)  # other users may look around, as on a shared host
+    os.chmod(d, 0o755)
+    c = harness.Coordinator(BIN, d)
+    try:
+        mode = os.stat(c.token_file).st_mode & 0o777
+        assert mode == 0o600, oct(mode)
+        c.ctl("launch", "--name", "victim", *JOB, "--launcher", "external",
+              "--worker-token-file", os.path.join(d, "victim.token"))
+        one_line_error(ctl_as(c, None, "stop", "victim"), "no credentials")
+        r = subprocess.run(["runuser", "-u", "nobody", "--", f"{BIN}/cyclrctl", "--coordinator",
+                            c.addr, "stop", "victim"], cwd=d, capture_output=True, text=True,
+                           timeout=60, env={"PATH": os.environ["PATH"]})
+        why = one_line_error(r, "no credentials")
+        viewer = token_for(c, d, "ana", "viewer")
+        operator = token_for(c, d, "bob", "operator")
+        assert "victim" in ctl_as(c, viewer, "jobs", "list").stdout
+        one_line_error(ctl_as(c, viewer, "stop", "victim"), "ana (viewer) may not do this")
+        one_line_error(ctl_as(c, operator, "tokens", "create", "eve", "--role", "admin"),
+                       "needs role admin")
+        one_line_error(ctl_as(c, operator, "schedule", "set", "victim", "--author", "root",
+                              "--policy", "triangular", "--base-lr", "0.01", "--max-lr", "0.02",
+                              "--step-size-up", "4"), 'author ("root") must be the caller, bob')
+        ok = ctl_as(c, operator, "schedule", "set", "victim", "--policy", "triangular",
+                    "--base-lr", "0.01", "--max-lr", "0.04", "--step-size-up", "4")
+        assert ok.returncode == 0, ok.stderr
+        revs = json.loads(c.ctl("schedule", "get", "victim", "-o", "json").stdout)["revisions"]
+        assert revs[-1]["author"] == "bob", revs[-1]
+        assert ctl_as(c, operator, "whoami").stdout.strip() == "bob (operator)"
+        c.ctl("tokens", "revoke", "bob")
+        one_line_error(ctl_as(c, operator, "jobs", "list"), "unknown or revoked token")
+        print(f"e. no token / nobody: {why}; viewer, operator, author and revoke refused as "
+              "they must be")
+
+        other = os.path.join(d, "other.token")
+        c.ctl("launch", "--name", "other", *JOB, "--launcher", "external",
+              "--worker-token-file", other)
+        forged = [({"CYCLR_WORKER_TOKEN": "x" * 40}, "unknown or revoked token"),
+                  ({"CYCLR_WORKER_TOKEN_FILE": c.token_file}, "is not a worker of job"),
+                  ({"CYCLR_WORKER_TOKEN_FILE": other}, "is not a worker of job")]
+        for env, want in forged:
+            r = worker(c, "victim", 0, env, d)
+            assert r.returncode != 0 and want in r.stderr, (env, r.stderr[-500:])
+        job = c.job("victim")
+        assert job["state"] == "PENDING" and not job.get("ranks") and not job.get("restarts"), job
+        token = {"CYCLR_WORKER_TOKEN_FILE": os.path.join(d, "victim.token")}
+        procs = [subprocess.Popen([f"{BIN}/cyclr-worker", "--coordinator", c.addr, "--job",
+                                   "victim", "--rank", str(r), "--world-size", "2", "--threads",
+                                   "1", "--log-dir", os.path.join(d, "wlogs")],
+                                  env={**{k: v for k, v in os.environ.items()
+                                          if not k.startswith("CYCLR_")}, **token},
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                 for r in range(2)]
+        assert [p.wait(300) for p in procs] == [0, 0]
+        assert c.job("victim")["state"] == "SUCCEEDED"
+        run_job(c, "local")  # local workers get their credential from the coordinator
+        print("e. 3 forged workers refused, job untouched; its own credential trained it; a "
+              "local job SUCCEEDED")
+    finally:
+        c.close()
+
+
+def check_insecure(tmp):
+    d = os.path.join(tmp, "insecure")
+    os.makedirs(d)
+    c = harness.Coordinator(BIN, d, "--insecure")
+    try:
+        assert not os.path.exists(c.token_file)
+        r = ctl_as(c, None, "launch", "--name", "open", *JOB, "--follow")
+        assert r.returncode == 0, r.stderr
+        assert "WARNING: --insecure: no authentication" in c.log_text()
+        print("f. --insecure: a job without any token, and a warning")
+    finally:
+        c.close()
 
 
 def main():
@@ -112,6 +224,8 @@ def main():
                            text=True, timeout=60)
         one_line_error(r, "--tls-cert and --tls-key go together")
         print("d. bad TLS files: one line naming the flag")
+        check_auth(tmp)
+        check_insecure(tmp)
     print("security_test: PASS")
 
 

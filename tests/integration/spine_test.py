@@ -36,6 +36,7 @@ class Cluster:
         self.tmp = tmp
         self.port, self.metrics_port = free_port(), free_port()
         self.addr = f"127.0.0.1:{self.port}"
+        self.token_file = os.path.join(tmp, "cyclr-admin.token")  # written by the coordinator
         self.log = open(os.path.join(tmp, "coordinator.log"), "w")
         self.proc = subprocess.Popen(
             [f"{BIN}/cyclr-coordinator", "--listen", self.addr, "--metrics",
@@ -49,8 +50,10 @@ class Cluster:
             time.sleep(0.1)
 
     def ctl(self, *args, check=True):
+        # Authentication is on (the default): send the admin token the coordinator wrote.
         r = subprocess.run([f"{BIN}/cyclrctl", "--coordinator", self.addr, *args],
-                           capture_output=True, text=True, timeout=60)
+                           capture_output=True, text=True, timeout=60,
+                           env=dict(os.environ, CYCLR_TOKEN_FILE=self.token_file))
         if check and r.returncode != 0:
             raise AssertionError(f"cyclrctl {' '.join(args)} failed: {r.stderr}")
         return r

@@ -14,9 +14,10 @@ namespace cyclr::testing {
 
 class FakeLauncher : public Launcher {
  public:
-  Status Launch(const v1::JobSpec& spec) override {
+  Status Launch(const v1::JobSpec& spec, const std::string& worker_token) override {
     std::lock_guard<std::mutex> lock(mu);
     launched.push_back(spec.name());
+    tokens.push_back(worker_token);
     return fail_launch ? Status::Unavailable("no such binary") : Status::Ok();
   }
   Status Stop(const std::string& job) override {
@@ -39,6 +40,7 @@ class FakeLauncher : public Launcher {
   std::mutex mu;
   std::string log_tail;  // what LogTail() reports, prefixed by "job/rank: "
   std::vector<std::string> launched, stopped;
+  std::vector<std::string> tokens;  // the worker credential of each Launch
   std::vector<std::tuple<std::string, int, int>> adopted;  // job, rank, pid
   std::set<int> running_pids;
   bool fail_launch = false;

@@ -57,7 +57,7 @@ class LocalLauncherTest : public ::testing::Test {
 
 TEST_F(LocalLauncherTest, PassesArgumentsAndCapturesLogs) {
   auto launcher = Make(Script("echo \"args: $*\"\necho 'to stderr' >&2\nexit 0"));
-  ASSERT_TRUE(launcher->Launch(testing::ValidJobSpec("job", 2, "local")).ok());
+  ASSERT_TRUE(launcher->Launch(testing::ValidJobSpec("job", 2, "local"), "").ok());
   ASSERT_TRUE(testing::WaitFor([&] { return Exits().size() == 2; }));
   for (const WorkerExit& x : Exits()) {
     EXPECT_TRUE(x.ok()) << x.Describe();
@@ -75,7 +75,7 @@ TEST_F(LocalLauncherTest, PassesArgumentsAndCapturesLogs) {
 
 TEST_F(LocalLauncherTest, ReportsNonZeroExitWithTheLastLogLine) {
   auto launcher = Make(Script("echo 'loading data'\necho 'error: no data in /x'\nexit 3"));
-  ASSERT_TRUE(launcher->Launch(testing::ValidJobSpec("job", 1, "local")).ok());
+  ASSERT_TRUE(launcher->Launch(testing::ValidJobSpec("job", 1, "local"), "").ok());
   ASSERT_TRUE(testing::WaitFor([&] { return Exits().size() == 1; }));
   WorkerExit x = Exits()[0];
   EXPECT_EQ(x.rank, 0);
@@ -86,7 +86,7 @@ TEST_F(LocalLauncherTest, ReportsNonZeroExitWithTheLastLogLine) {
 
 TEST_F(LocalLauncherTest, StopTerminatesWorkers) {
   auto launcher = Make(Script("echo started\nexec sleep 30"));
-  ASSERT_TRUE(launcher->Launch(testing::ValidJobSpec("job", 2, "local")).ok());
+  ASSERT_TRUE(launcher->Launch(testing::ValidJobSpec("job", 2, "local"), "").ok());
   EXPECT_EQ(launcher->running(), 2);
   auto start = std::chrono::steady_clock::now();
   ASSERT_TRUE(launcher->Stop("job").ok());
@@ -102,7 +102,7 @@ TEST_F(LocalLauncherTest, EscalatesToSigkillAfterTheGracePeriod) {
   // The script ignores SIGTERM; only SIGKILL ends it.
   auto launcher =
       Make(Script("trap '' TERM\necho ready\nwhile true; do sleep 0.01; done"), milliseconds(100));
-  ASSERT_TRUE(launcher->Launch(testing::ValidJobSpec("job", 1, "local")).ok());
+  ASSERT_TRUE(launcher->Launch(testing::ValidJobSpec("job", 1, "local"), "").ok());
   ASSERT_TRUE(testing::WaitFor(
       [&] { return Read(launcher->LogPath("job", 0)).find("ready") != std::string::npos; }));
   auto start = std::chrono::steady_clock::now();
@@ -114,7 +114,7 @@ TEST_F(LocalLauncherTest, EscalatesToSigkillAfterTheGracePeriod) {
 
 TEST_F(LocalLauncherTest, MissingBinaryIsAClearError) {
   auto launcher = Make(dir_.File("no-such-worker"));
-  Status s = launcher->Launch(testing::ValidJobSpec("job", 2, "local"));
+  Status s = launcher->Launch(testing::ValidJobSpec("job", 2, "local"), "");
   EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(s.message().find("no-such-worker"), std::string::npos) << s.message();
   EXPECT_EQ(launcher->running(), 0);
@@ -125,7 +125,7 @@ TEST_F(LocalLauncherTest, ReportsASignalledExitFirst) {
   // Both end about 100 ms after the start; one poll every 400 ms finds them together.
   auto launcher = Make(Script("sleep 0.1\nif [ \"$6\" = 0 ]; then exit 1; fi\nkill -9 $$"),
                        milliseconds(2000), milliseconds(400));
-  ASSERT_TRUE(launcher->Launch(testing::ValidJobSpec("job", 2, "local")).ok());
+  ASSERT_TRUE(launcher->Launch(testing::ValidJobSpec("job", 2, "local"), "").ok());
   ASSERT_TRUE(testing::WaitFor([&] { return Exits().size() == 2; }));
   EXPECT_EQ(Exits()[0].signal, SIGKILL) << Exits()[0].Describe();
   EXPECT_EQ(Exits()[1].exit_code, 1) << Exits()[1].Describe();

@@ -41,9 +41,12 @@ class TempDir {
 };
 
 // triangular, base 0.001, max 0.1, 100 steps up.
-// A coordinator on a free loopback port, no metrics endpoint, state and worker logs in `dir`.
+// A coordinator on a free loopback port, no metrics endpoint, state and worker logs in `dir`,
+// authentication off: these tests call the services with raw stubs about other concerns
+// (auth_test.cc and the integration tests run with it on, the default).
 inline CoordinatorOptions LoopbackOptions(const TempDir& dir) {
   CoordinatorOptions o;
+  o.insecure = true;
   o.listen = "127.0.0.1:0";
   o.metrics = "";
   o.state_path = dir.File("state.db");

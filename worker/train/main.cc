@@ -4,6 +4,7 @@
 // its rule, found before anything is contacted, or a job spec or data file the worker refuses
 // (INVALID_ARGUMENT); 1 any other failure. Errors are one line on stderr.
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 
 #include <cstdio>
 
@@ -30,6 +31,10 @@ int main(int argc, char** argv) {
   if (const char* v = std::getenv("CYCLR_TLS_CA")) o.tls_ca = v;
   if (const char* v = std::getenv("CYCLR_TLS_CERT")) o.tls_cert = v;
   if (const char* v = std::getenv("CYCLR_TLS_KEY")) o.tls_key = v;
+  if (const char* v = std::getenv("CYCLR_WORKER_TOKEN")) o.worker_token = v;
+  if (const char* v = std::getenv("CYCLR_WORKER_TOKEN_FILE")) o.worker_token_file = v;
+  app.add_option("--worker-token-file", o.worker_token_file,
+                 "the job's worker credential (default $CYCLR_WORKER_TOKEN, which wins)");
   app.add_option("--tls-ca", o.tls_ca, "talk TLS to the coordinator, trusting this CA (PEM)");
   app.add_option("--tls-cert", o.tls_cert, "mutual TLS: this worker's certificate (PEM)");
   app.add_option("--tls-key", o.tls_key, "mutual TLS: its private key (PEM)");

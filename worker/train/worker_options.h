@@ -20,6 +20,10 @@ struct WorkerRunnerOptions {
   // TLS to the coordinator: the CA to trust, and a client certificate for mutual TLS (the local
   // launcher passes the coordinator's; else $CYCLR_TLS_CA/_CERT/_KEY). Empty ca: plaintext.
   std::string tls_ca, tls_cert, tls_key;
+  // The job's worker credential: $CYCLR_WORKER_TOKEN (the local launcher sets it), else the first
+  // line of --worker-token-file / $CYCLR_WORKER_TOKEN_FILE (external launches).
+  std::string worker_token;
+  std::string worker_token_file;
   std::string job;
   int rank = -1;        // -1: from the environment or assigned by the coordinator
   int world_size = -1;  // -1: from the environment or the job

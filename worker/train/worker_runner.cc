@@ -15,6 +15,7 @@
 #include "core/limits.h"
 #include "cyclr/v1/service.grpc.pb.h"
 #include "proto/proto_convert.h"
+#include "proto/authorized_channel.h"
 #include "proto/tls_credentials.h"
 #include "worker/comm/communicator_factory.h"
 #include "worker/comm/coordinator_store.h"
@@ -197,7 +198,11 @@ Status RunWorker(WorkerRunnerOptions o) {
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   CYCLR_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ChannelCredentials> creds,
                          ClientCredentials({o.tls_ca, o.tls_cert, o.tls_key}));
-  auto channel = grpc::CreateCustomChannel(o.coordinator, creds, args);
+  std::string token = o.worker_token;
+  if (token.empty() && !o.worker_token_file.empty()) {
+    CYCLR_ASSIGN_OR_RETURN(token, ReadTokenFile(o.worker_token_file, "--worker-token-file"));
+  }
+  auto channel = CreateAuthorizedChannel(o.coordinator, creds, args, token);
   auto stub = v1::WorkerService::NewStub(channel);
   CYCLR_ASSIGN_OR_RETURN(v1::RegisterResponse reg, Register(stub.get(), o));
   CYCLR_ASSIGN_OR_RETURN(Timeline timeline, FromProto(reg.timeline()));

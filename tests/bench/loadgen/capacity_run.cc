@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "proto/authorized_channel.h"
 #include "proto/proto_convert.h"
 #include "tests/bench/loadgen/report_driver.h"
 #include "tests/bench/loadgen/watch_fleet.h"
@@ -43,6 +44,10 @@ std::vector<T*> Raw(const std::vector<std::unique_ptr<T>>& v) {
   return out;
 }
 
+void Authorize(grpc::ClientContext* ctx, const std::string& token) {
+  if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
+}
+
 }  // namespace
 
 CapacityRun::CapacityRun(CapacityOptions options) : options_(std::move(options)) {
@@ -78,8 +83,10 @@ Status CapacityRun::LaunchJobs() {
     *s->mutable_schedule() = Triangular2(0.05);
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    Authorize(&ctx, admin_token_);
     v1::Job job;
     CYCLR_RETURN_IF_ERROR(Check(jobs_->LaunchJob(&ctx, req, &job), "launch " + JobName(j)));
+    worker_tokens_[JobName(j)] = job.worker_token();
   }
   return Status::Ok();
 }
@@ -95,6 +102,7 @@ Status CapacityRun::RegisterWorkers() {
       req.set_pid(100000 + j * options_.workers_per_job + r);
       grpc::ClientContext ctx;
       ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+      Authorize(&ctx, worker_tokens_[JobName(j)]);
       v1::RegisterResponse resp;
       auto& stub = workers_[static_cast<size_t>(r) % workers_.size()];
       CYCLR_RETURN_IF_ERROR(Check(stub->Register(&ctx, req, &resp),
@@ -109,10 +117,10 @@ UpdateTiming CapacityRun::UpdateOnce(const std::string& job, int index,
   v1::UpdateScheduleRequest req;
   req.set_job(job);
   *req.mutable_spec() = Triangular2(0.05 + 0.01 * (index + 1));
-  req.set_author("loadgen");
   req.set_reason("capacity test update " + std::to_string(index));
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  Authorize(&ctx, admin_token_);
   v1::Revision rev;
   const auto issued = Clock::now();
   Status st = Check(schedules_[0]->UpdateSchedule(&ctx, req, &rev), "update " + job);
@@ -134,13 +142,16 @@ UpdateTiming CapacityRun::UpdateOnce(const std::string& job, int index,
 }
 
 StatusOr<CapacityResult> CapacityRun::Run() {
+  if (!options_.token_file.empty()) {
+    CYCLR_ASSIGN_OR_RETURN(admin_token_, ReadTokenFile(options_.token_file, "--token-file"));
+  }
   CYCLR_RETURN_IF_ERROR(LaunchJobs());
   CYCLR_RETURN_IF_ERROR(RegisterWorkers());
   std::vector<std::string> watched;
   for (int j = 0; j < std::min(options_.watch_jobs, options_.jobs); ++j) {
     watched.push_back(JobName(j));
   }
-  WatchFleet fleet(Raw(schedules_), watched, options_.watchers);
+  WatchFleet fleet(Raw(schedules_), watched, options_.watchers, admin_token_);
   fleet.Start();
   for (const auto& job : watched) {
     if (fleet.WaitForVersion(job, 1, std::chrono::seconds(20)).empty()) {
@@ -149,7 +160,9 @@ StatusOr<CapacityResult> CapacityRun::Run() {
   }
   std::vector<SimulatedWorker> sims;
   for (int j = 0; j < options_.jobs; ++j) {
-    for (int r = 0; r < options_.workers_per_job; ++r) sims.push_back({JobName(j), r});
+    for (int r = 0; r < options_.workers_per_job; ++r) {
+      sims.push_back({JobName(j), r, worker_tokens_[JobName(j)]});
+    }
   }
   LatencyRecorder recorder;
   ReportDriverOptions dopts;

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,7 @@ struct CapacityOptions {
   std::chrono::milliseconds warmup{2000};
   std::chrono::milliseconds duration{20000};
   std::string name_prefix = "load";
+  std::string token_file;  // the coordinator's admin token ("" = it runs --insecure)
 };
 
 struct UpdateTiming {
@@ -82,6 +84,8 @@ class CapacityRun {
   std::vector<std::unique_ptr<v1::WorkerService::Stub>> workers_;
   std::vector<std::unique_ptr<v1::ScheduleService::Stub>> schedules_;
   std::unique_ptr<v1::JobService::Stub> jobs_;
+  std::string admin_token_;                          // from options_.token_file
+  std::map<std::string, std::string> worker_tokens_;  // job -> its worker credential
 };
 
 }  // namespace cyclr::bench

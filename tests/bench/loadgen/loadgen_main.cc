@@ -80,6 +80,9 @@ int main(int argc, char** argv) {
   app.add_option("--warmup-s", warmup_s, "seconds before measuring")->capture_default_str();
   app.add_option("--duration-s", duration_s, "measured seconds")->capture_default_str();
   app.add_option("--name-prefix", o.name_prefix, "job name prefix")->capture_default_str();
+  app.add_option("--token-file", o.token_file,
+                 "the coordinator's admin token (jobs are launched with it; each job's worker "
+                 "credential is used for its simulated workers)");
   CLI11_PARSE(app, argc, argv);
   if (o.jobs < 1 || o.workers_per_job < 1 || o.rate_hz <= 0 || o.watchers < 0 ||
       o.watch_jobs < 1 || o.updates < 0 || duration_s <= 0) {

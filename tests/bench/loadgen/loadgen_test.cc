@@ -66,6 +66,7 @@ TEST(CapacityRunTest, ShortRunAgainstInProcessCoordinator) {
 
   CapacityOptions o;
   o.coordinator = (*coordinator)->address();
+  o.token_file = (dir / "cyclr-admin.token").string();  // authentication on, as in production
   o.coordinator_pid = getpid();
   o.jobs = 3;
   o.workers_per_job = 4;

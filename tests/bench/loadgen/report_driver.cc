@@ -76,6 +76,7 @@ void ReportDriver::Send(size_t worker, int64_t step) {
   s->set_step_seconds(0.1);
   s->set_allreduce_seconds(0.01);
   call->ctx.set_deadline(std::chrono::system_clock::now() + options_.deadline);
+  if (!w.token.empty()) call->ctx.AddMetadata("authorization", "Bearer " + w.token);
   call->issued = Clock::now();
   ++in_flight_;
   ++sent_;

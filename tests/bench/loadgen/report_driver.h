@@ -21,6 +21,7 @@ namespace cyclr::bench {
 struct SimulatedWorker {
   std::string job;
   int rank = 0;
+  std::string token;  // its job's worker credential ("" when the coordinator runs --insecure)
 };
 
 struct ReportDriverOptions {

@@ -3,9 +3,10 @@
 namespace cyclr::bench {
 
 WatchFleet::WatchFleet(std::vector<v1::ScheduleService::Stub*> stubs,
-                       std::vector<std::string> jobs, int watchers) {
+                       std::vector<std::string> jobs, int watchers, const std::string& token) {
   for (int i = 0; i < watchers; ++i) {
     auto w = std::make_unique<Watcher>();
+    if (!token.empty()) w->ctx.AddMetadata("authorization", "Bearer " + token);
     w->job = jobs[static_cast<size_t>(i) % jobs.size()];
     w->stub = stubs[static_cast<size_t>(i) % stubs.size()];
     watchers_.push_back(std::move(w));

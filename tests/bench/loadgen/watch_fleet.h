@@ -25,8 +25,9 @@ class WatchFleet {
 
   // Watcher i watches jobs[i % jobs.size()] through stubs[i % stubs.size()]; the stubs must
   // outlive the fleet.
+  // `token`: sent by every watcher ("" = none).
   WatchFleet(std::vector<v1::ScheduleService::Stub*> stubs, std::vector<std::string> jobs,
-             int watchers);
+             int watchers, const std::string& token = "");
   ~WatchFleet();  // Stop()s
   WatchFleet(const WatchFleet&) = delete;
   WatchFleet& operator=(const WatchFleet&) = delete;

@@ -26,7 +26,8 @@ def run(duration_s=20, jobs=20, workers_per_job=50, rate_hz=10, watchers=100, ch
         cmd = [runner.LOADGEN, "--coordinator", coord.address, "--coordinator-pid",
                str(coord.pid), "--jobs", str(jobs), "--workers-per-job", str(workers_per_job),
                "--rate-hz", str(rate_hz), "--watchers", str(watchers), "--updates", "5",
-               "--duration-s", str(duration_s), "--channels", str(channels)]
+               "--duration-s", str(duration_s), "--channels", str(channels),
+               "--token-file", coord.token_file]
         proc = runner.run_ranks([cmd], duration_s + 120)[0]
     finally:
         coord.stop()

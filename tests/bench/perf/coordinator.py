@@ -35,8 +35,14 @@ class Coordinator:
         with open(os.path.join(self.dir, "work", "jobs", job, f"worker-{rank}.log")) as f:
             return f.read()
 
+    @property
+    def token_file(self):
+        """The admin token the coordinator wrote beside its state (authentication is on)."""
+        return os.path.join(self.dir, "cyclr-admin.token")
+
     def ctl(self, *args):
-        return [runner.binary("cyclrctl"), "--coordinator", self.address, *args]
+        return [runner.binary("cyclrctl"), "--coordinator", self.address, "--token-file",
+                self.token_file, *args]
 
     def stop(self):
         if self.proc.p.poll() is None:
