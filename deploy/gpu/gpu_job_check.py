@@ -64,11 +64,16 @@ def main():
     work = os.path.join(a.out, "work")
     shutil.rmtree(work, ignore_errors=True)
     env = cyclr_env()
+    state = os.path.join(a.out, "state.db")
+    if os.path.exists(state):
+        os.remove(state)
+    # Authentication is on: cyclrctl sends the admin token the coordinator writes beside its state.
+    env["CYCLR_TOKEN_FILE"] = os.path.join(a.out, "cyclr-admin.token")
     addr = f"127.0.0.1:{free_port()}"
     clog = open(os.path.join(a.out, "coordinator.log"), "w")
     coord = subprocess.Popen(
         [f"{a.bin}/cyclr-coordinator", "--listen", addr, "--metrics", f"127.0.0.1:{free_port()}",
-         "--state", os.path.join(a.out, "state.db"), "--work-dir", work],
+         "--state", state, "--work-dir", work],
         stdout=clog, stderr=subprocess.STDOUT, env=env)
     result = {"ok": False}
 

@@ -122,7 +122,8 @@ def run(cluster, tmp):
          "--momentum", "0.9", "--threads", "1",
          "--policy", "triangular2", "--base-lr", "0.005", "--max-lr", "0.05",
          "--step-size-up", "50", "--follow"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=dict(os.environ, CYCLR_TOKEN_FILE=cluster.token_file))
     # 6,400 examples per rank at batch 32: 200 steps per epoch, 600 in all.
     saw_metrics, changed = False, False
     while follow.poll() is None:

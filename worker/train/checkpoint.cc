@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "core/limits.h"
+#include "worker/train/safe_file.h"
 
 namespace cyclr {
 namespace fs = std::filesystem;
@@ -25,18 +26,6 @@ std::string FileName(int64_t step) {
 
 bool IsCheckpointName(const std::string& name) {
   return name.size() == 20 && name.rfind("ckpt-", 0) == 0 && name.substr(17) == ".pt";
-}
-
-Status Errno(const std::string& what) {
-  return Status::Internal(what + ": " + std::strerror(errno));
-}
-
-Status FsyncPath(const std::string& path, int flags) {
-  int fd = ::open(path.c_str(), flags);
-  if (fd < 0) return Errno("open " + path);
-  int rc = ::fsync(fd);
-  ::close(fd);
-  return rc == 0 ? Status::Ok() : Errno("fsync " + path);
 }
 
 torch::Tensor Int64(int64_t v) { return torch::tensor({v}, torch::kInt64); }
@@ -108,9 +97,7 @@ StatusOr<std::string> CheckpointAtOrBefore(const std::string& dir, int64_t step)
 StatusOr<std::string> SaveCheckpoint(const std::string& dir, const CheckpointMeta& meta,
                                      torch::nn::Module& model,
                                      const torch::optim::Optimizer& optimizer, int keep) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return Status::Internal("create " + dir + ": " + ec.message());
+  CYCLR_RETURN_IF_ERROR(MakePrivateDirs(dir));
   torch::serialize::OutputArchive archive, model_archive, optimizer_archive;
   model.save(model_archive);
   optimizer.save(optimizer_archive);
@@ -133,31 +120,21 @@ StatusOr<std::string> SaveCheckpoint(const std::string& dir, const CheckpointMet
                 torch::from_blob(timeline.data(), {static_cast<int64_t>(timeline.size())},
                                  torch::kUInt8).clone());
 
-  const std::string path = dir + "/" + FileName(meta.step), tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) return Errno("open " + tmp);
-  bool write_ok = true;
-  archive.save_to([&](const void* data, size_t n) -> size_t {
-    const char* p = static_cast<const char*>(data);
-    size_t done = 0;
-    while (write_ok && done < n) {
-      ssize_t w = ::write(fd, p + done, n - done);
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) write_ok = false; else done += static_cast<size_t>(w);
-    }
-    return n;  // a short count would make LibTorch throw; the error is reported below instead
-  });
-  Status st = write_ok ? Status::Ok() : Errno("write " + tmp);
-  if (st.ok() && ::fsync(fd) != 0) st = Errno("fsync " + tmp);
-  ::close(fd);
-  if (st.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) st = Errno("rename " + tmp);
-  if (st.ok()) st = FsyncPath(dir, O_RDONLY | O_DIRECTORY);
-  if (!st.ok()) {
-    ::unlink(tmp.c_str());
-    return st;
-  }
+  const std::string path = dir + "/" + FileName(meta.step);
+  CYCLR_RETURN_IF_ERROR(WriteFileAtomically(path, [&](int fd) {
+    bool write_ok = true;
+    archive.save_to([&](const void* data, size_t n) -> size_t {
+      write_ok = write_ok && WriteAll(fd, data, n);
+      return n;  // a short count would make LibTorch throw; the error is reported instead
+    });
+    return write_ok;
+  }));
+  // Pruning deletes only checkpoint files of this user, never through a symlink.
   std::vector<std::string> all = ListCheckpoints(dir);
-  for (size_t i = 0; i + std::max(keep, 1) < all.size(); ++i) fs::remove(all[i], ec);
+  std::error_code ec;
+  for (size_t i = 0; i + std::max(keep, 1) < all.size(); ++i) {
+    if (IsOwnRegularFile(all[i])) fs::remove(all[i], ec);
+  }
   return path;
 }
 

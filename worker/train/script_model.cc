@@ -1,4 +1,5 @@
 #include "worker/train/script_model.h"
+#include "worker/train/safe_file.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -19,34 +20,6 @@ std::string LocalName(const std::string& scripted) {
   std::string out;
   for (char c : scripted) out += c == '.' ? std::string("__") : std::string(1, c);
   return out;
-}
-
-// Writes `bytes` to `path` through "<path>.tmp", fsync'd and renamed, then fsyncs the folder.
-Status WriteAtomically(const std::string& path, const std::string& bytes) {
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0) return Status::Internal("open " + tmp + ": " + std::strerror(errno));
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) break;
-    done += static_cast<size_t>(w);
-  }
-  const bool ok = done == bytes.size() && ::fsync(fd) == 0;
-  const std::string why = std::strerror(errno);
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    return Status::Internal("write " + path + ": " + why);
-  }
-  const std::string dir = std::filesystem::path(path).parent_path().string();
-  const int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return Status::Ok();
 }
 
 Status NotScript(const std::string& path, const std::string& why) {
@@ -135,7 +108,7 @@ Status ScriptModelImpl::Export(const std::string& path) {
   }
   train(was_training);
   if (!st.ok()) return st;
-  return WriteAtomically(path, bytes.str());
+  return WriteFileAtomically(path, bytes.str());
 }
 
 }  // namespace cyclr

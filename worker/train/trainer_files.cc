@@ -6,6 +6,7 @@
 #include "core/npy_dataset_files.h"
 #include "worker/train/npy_dataset.h"
 #include "worker/train/trainer.h"
+#include "worker/train/safe_file.h"
 
 namespace cyclr {
 
@@ -101,9 +102,7 @@ Status Trainer::AgreeOnModelFile() {
 
 Status Trainer::ExportModel(const std::string& dir) const {
   if (!model_.script) return Status::Ok();
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return Status::Internal("create " + dir + ": " + ec.message());
+  CYCLR_RETURN_IF_ERROR(MakePrivateDirs(dir));
   return model_.script->Export(dir + "/model.pt");
 }
 

@@ -75,6 +75,41 @@ TEST(CheckpointTest, SaveLoadRoundTripAtomicAndKeepsNewest) {
 // Found by tests/fuzz/checkpoint_fuzzer: a checkpoint whose TorchScript header names a type that
 // does not exist made LibTorch throw torch::jit::ErrorReport, which is not a c10::Error, so it
 // escaped LoadCheckpoint and terminated the worker. A damaged file is INVALID_ARGUMENT.
+// Issue 14's attacks on a shared checkpoint folder: a symlink planted where a checkpoint or its
+// temporary file goes is replaced, never written through; pruning never deletes through a link;
+// what the worker creates is private (folders 0700, files 0600).
+TEST(CheckpointTest, PlantedSymlinksAreNeverFollowed) {
+  const std::string root = testing::TempDir("ckpt-links");
+  const std::string dir = root + "/shared/ckpt", victim = root + "/victim";
+  { std::ofstream(victim) << "root-only secret"; }
+  ASSERT_TRUE(fs::create_directories(dir));
+  fs::permissions(dir, fs::perms::owner_all);  // the planter's folder exists already
+  fs::create_symlink(victim, dir + "/ckpt-000000000005.pt");
+  fs::create_symlink(victim, dir + "/ckpt-000000000005.pt.tmp");
+  fs::create_symlink(victim, dir + "/ckpt-000000000001.pt");  // an old "checkpoint" to prune
+  torch::nn::Linear model(4, 3);
+  torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(0.1));
+  CheckpointMeta meta;
+  meta.seed = 1;
+  meta.timeline.add_revisions()->set_version(1);
+  for (int64_t step : {5, 6}) {
+    meta.step = step;
+    ASSERT_TRUE(SaveCheckpoint(dir, meta, *model, opt, 1).ok());
+  }
+  std::ifstream in(victim);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "root-only secret");
+  EXPECT_TRUE(fs::is_symlink(dir + "/ckpt-000000000001.pt"));  // not ours: left alone
+  EXPECT_FALSE(fs::exists(fs::symlink_status(dir + "/ckpt-000000000005.pt")));  // pruned file
+  EXPECT_EQ(fs::status(dir + "/ckpt-000000000006.pt").permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+  const std::string fresh = root + "/new/deeper";
+  meta.step = 7;
+  ASSERT_TRUE(SaveCheckpoint(fresh, meta, *model, opt, 1).ok());
+  EXPECT_EQ(fs::status(root + "/new").permissions() & fs::perms::all, fs::perms::owner_all);
+  EXPECT_EQ(fs::status(fresh).permissions() & fs::perms::all, fs::perms::owner_all);
+}
+
 TEST(CheckpointTest, ADamagedHeaderIsAnErrorNotACrash) {
   const char* source = std::getenv("CYCLR_SOURCE_DIR");
   ASSERT_NE(source, nullptr);
