@@ -25,6 +25,8 @@ std::string HostOf(const std::string& host_port) {
 
 StatusOr<std::unique_ptr<Coordinator>> Coordinator::Start(const CoordinatorOptions& options) {
   std::unique_ptr<Coordinator> c(new Coordinator(options));
+  // The transport first: a refused start leaves no state or token file behind.
+  CYCLR_ASSIGN_OR_RETURN(c->server_credentials_, c->CheckTransport());
   CYCLR_RETURN_IF_ERROR(c->Init());
   CYCLR_RETURN_IF_ERROR(c->StartServer());
   return c;
@@ -80,20 +82,23 @@ Status Coordinator::Init() {
   return Status::Ok();
 }
 
-Status Coordinator::StartServer() {
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  const TlsFiles& tls = options_.tls;
-  if (tls.cert.empty() && !IsLoopbackAddress(options_.listen) && !options_.insecure) {
+StatusOr<std::shared_ptr<grpc::ServerCredentials>> Coordinator::CheckTransport() const {
+  if (options_.tls.cert.empty() && !IsLoopbackAddress(options_.listen) && !options_.insecure) {
     return Status::FailedPrecondition(
         "refusing to listen on " + options_.listen +
         " without TLS: anyone who reaches it could launch, stop and change jobs; give "
         "--tls-cert and --tls-key (and --tls-client-ca for mutual TLS), or --insecure to accept "
         "that");
   }
-  CYCLR_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> creds, ServerCredentials(tls));
+  return ServerCredentials(options_.tls);
+}
+
+Status Coordinator::StartServer() {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  const TlsFiles& tls = options_.tls;
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options_.listen, creds, &port_);
+  builder.AddListeningPort(options_.listen, server_credentials_, &port_);
   // Clients (cyclrctl --follow) ping every 10 s to notice a frozen coordinator: allow it.
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);

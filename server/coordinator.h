@@ -90,6 +90,8 @@ class Coordinator {
 
  private:
   explicit Coordinator(CoordinatorOptions options) : options_(std::move(options)) {}
+  // Plaintext off loopback without --insecure is refused; TLS files are read (before Init()).
+  StatusOr<std::shared_ptr<grpc::ServerCredentials>> CheckTransport() const;
   Status Init();
   Status StartServer();
   std::vector<JobMetrics> MetricsSnapshot() const;
@@ -106,6 +108,7 @@ class Coordinator {
   std::unique_ptr<ScheduleService> schedule_service_;
   std::unique_ptr<WorkerService> worker_service_;
   std::unique_ptr<AdminService> admin_service_;
+  std::shared_ptr<grpc::ServerCredentials> server_credentials_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<LocalLauncher> launcher_;
   std::string address_;

@@ -199,6 +199,7 @@ def main():
                 "--state", os.path.join(tmp, "open.db"), "--work-dir", os.path.join(tmp, "w")]
         r = subprocess.run(base, capture_output=True, text=True, timeout=60)
         refused = one_line_error(r, "refusing to listen on 0.0.0.0")
+        assert not os.path.exists(os.path.join(tmp, "open.db")), "a refused start wrote state"
         assert "--tls-cert" in refused and "--insecure" in refused, refused
         p = subprocess.Popen(base + ["--insecure"], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
@@ -220,9 +221,13 @@ def main():
             r = subprocess.run([f"{BIN}/cyclrctl", "--coordinator", "127.0.0.1:1", *args, "jobs",
                                 "list"], capture_output=True, text=True, timeout=60)
             one_line_error(r, want)
-        r = subprocess.run(base[:2] + ["127.0.0.1:0", "--tls-cert", spem], capture_output=True,
-                           text=True, timeout=60)
+        lone = os.path.join(tmp, "lone")
+        os.makedirs(lone)
+        r = subprocess.run(base[:2] + ["127.0.0.1:0", "--tls-cert", spem, "--state",
+                                       os.path.join(lone, "state.db")],
+                           capture_output=True, text=True, timeout=60)
         one_line_error(r, "--tls-cert and --tls-key go together")
+        assert os.listdir(lone) == [], os.listdir(lone)  # a refused start leaves nothing
         print("d. bad TLS files: one line naming the flag")
         check_auth(tmp)
         check_insecure(tmp)
