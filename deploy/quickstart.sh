@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on a fresh machine: install what is missing, build, start a coordinator on
 # loopback (state in .cyclr/state.db), launch a 2-worker job that trains the CNN on Fashion-MNIST
-# with a triangular2 cyclic LR, and follow it until it ends.
+# with a triangular2 cyclic LR, and follow it until it ends. Jobs of this coordinator may use
+# files under this folder (--allow-path-prefix: README's "Train your own model" writes here).
 # Environment: CYCLR_PORT (7070), CYCLR_METRICS_PORT (9464), EPOCHS (3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +20,8 @@ if build/bin/cyclrctl jobs list >/dev/null 2>&1; then
   echo "quickstart: using the coordinator already listening on $addr"
 else
   nohup build/bin/cyclr-coordinator --listen "$addr" --metrics "127.0.0.1:$metrics_port" \
-    --state .cyclr/state.db --work-dir .cyclr >.cyclr/coordinator.log 2>&1 &
+    --state .cyclr/state.db --work-dir .cyclr --allow-path-prefix "$PWD" \
+    >.cyclr/coordinator.log 2>&1 &
   echo "quickstart: started cyclr-coordinator (pid $!) on $addr, log .cyclr/coordinator.log"
   for _ in $(seq 1 50); do
     build/bin/cyclrctl jobs list >/dev/null 2>&1 && break

@@ -1,7 +1,5 @@
 #include "server/coordinator.h"
 
-#include <filesystem>
-
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
@@ -9,7 +7,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 
+#include "proto/authorized_channel.h"
 #include "server/manager_util.h"
 
 namespace cyclr {
@@ -61,6 +61,10 @@ Status Coordinator::Init() {
     if (metrics_) metrics_->CountWorkerRestart(job);
   };
   jo.mint_worker_token = [this](const std::string& job) { return auth_->MintWorkerToken(job); };
+  std::vector<std::string> write = options_.allow_path_prefixes;
+  write.push_back(options_.work_dir);
+  paths_ = std::make_unique<PathPolicy>(write, std::vector<std::string>{kDatasetsPrefix});
+  jo.check_paths = [this](const v1::JobSpec& spec) { return paths_->Check(spec); };
   jo.on_deleted = [this](const std::string& job) {
     auth_->ForgetJob(job);
     registry_->RemoveJob(job);
@@ -71,7 +75,21 @@ Status Coordinator::Init() {
       [this](const std::string& job, int rank) { return registry_->Alive(job, rank); });
   CYCLR_RETURN_IF_ERROR(jobs_->Recover());
   metrics_ = std::make_unique<MetricsExporter>([this] { return MetricsSnapshot(); });
-  if (!options_.metrics.empty()) CYCLR_RETURN_IF_ERROR(metrics_->Listen(options_.metrics));
+  if (!options_.metrics.empty()) {
+    std::string user, password;
+    if (!options_.metrics_auth_file.empty()) {
+      CYCLR_ASSIGN_OR_RETURN(std::string line,
+                             ReadTokenFile(options_.metrics_auth_file, "--metrics-auth-file"));
+      const size_t colon = line.find(':');
+      if (colon == 0 || colon == std::string::npos || colon + 1 == line.size()) {
+        return Status::InvalidArgument("--metrics-auth-file " + options_.metrics_auth_file +
+                                       " must hold USER:PASSWORD on its first line");
+      }
+      user = line.substr(0, colon);
+      password = line.substr(colon + 1);
+    }
+    CYCLR_RETURN_IF_ERROR(metrics_->Listen(options_.metrics, user, password));
+  }
   job_service_ = std::make_unique<JobService>(jobs_.get(), auth_.get(), metrics_.get());
   schedule_service_ =
       std::make_unique<ScheduleService>(schedules_.get(), auth_.get(), metrics_.get());

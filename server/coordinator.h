@@ -25,6 +25,7 @@
 #include "proto/tls_credentials.h"
 #include "server/admin_service.h"
 #include "server/authenticator.h"
+#include "server/path_policy.h"
 #include "server/job_manager.h"
 #include "server/job_service.h"
 #include "server/local_launcher.h"
@@ -64,6 +65,12 @@ struct CoordinatorOptions {
   // The admin token: read, or created (0600) with a new token. Empty: beside state_path, named
   // cyclr-admin.token.
   std::string token_file;
+  // Folders job specs may write (checkpoint_dir, output_dir) and read, besides work_dir (and,
+  // for reads, /usr/share/datasets): path_policy.h. "/" allows every path.
+  std::vector<std::string> allow_path_prefixes;
+  // /metrics behind HTTP basic auth: a file whose first line is USER:PASSWORD ("" = open; the
+  // endpoint is on loopback by default).
+  std::string metrics_auth_file;
 };
 
 // Where the admin token lives by default: cyclr-admin.token in the state file's folder.
@@ -102,6 +109,7 @@ class Coordinator {
   std::unique_ptr<ScheduleManager> schedules_;
   std::unique_ptr<WorkerRegistry> registry_;
   std::unique_ptr<Authenticator> auth_;
+  std::unique_ptr<PathPolicy> paths_;
   std::unique_ptr<JobManager> jobs_;
   std::unique_ptr<MetricsExporter> metrics_;
   std::unique_ptr<JobService> job_service_;

@@ -35,6 +35,7 @@ void JobManager::SetLauncher(Launcher* launcher) {
 
 StatusOr<v1::Job> JobManager::Launch(v1::JobSpec spec) {
   CYCLR_RETURN_IF_ERROR(NormalizeJobSpec(&spec));
+  if (options_.check_paths) CYCLR_RETURN_IF_ERROR(options_.check_paths(spec));
   CYCLR_RETURN_IF_ERROR(CheckJobFiles(&spec));
   CYCLR_ASSIGN_OR_RETURN(ScheduleSpec schedule, FromProto(spec.schedule()));
   Revision first;

@@ -99,6 +99,8 @@ class JobManager {
     // (at launch and at each group restart: the previous group's credential stops working).
     // Empty: no credential ("").
     std::function<StatusOr<std::string>(const std::string& job)> mint_worker_token;
+    // Checks a launched spec's paths (path_policy.h) before any file is looked at. Empty: none.
+    std::function<Status(const v1::JobSpec& spec)> check_paths;
     // Quotas (RESOURCE_EXHAUSTED at Launch): jobs held (every stored job, finished ones too) and
     // workers of the unfinished local jobs together (the coordinator's --max-jobs and
     // --max-local-workers).

@@ -161,7 +161,7 @@ StatusOr<int> LocalLauncher::Spawn(const v1::JobSpec& spec, int rank,
   if (pid < 0) return Status::Unavailable(std::string("fork failed: ") + std::strerror(errno));
   if (pid == 0) {
     setsid();
-    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd >= 0) {
       dup2(fd, STDOUT_FILENO);
       dup2(fd, STDERR_FILENO);
@@ -179,7 +179,13 @@ StatusOr<int> LocalLauncher::Spawn(const v1::JobSpec& spec, int rank,
 
 Status LocalLauncher::Launch(const v1::JobSpec& spec, const std::string& worker_token) {
   std::error_code ec;
-  std::filesystem::create_directories(options_.work_dir + "/jobs/" + spec.name(), ec);
+  // Logs may hold what a job's data or errors reveal: only the coordinator's user reads them.
+  const std::string log_dir = options_.work_dir + "/jobs/" + spec.name();
+  std::filesystem::create_directories(log_dir, ec);
+  // (Not --work-dir itself: it may be a shared folder someone else owns the mode of.)
+  for (const std::string& d : {options_.work_dir + "/jobs", log_dir}) {
+    if (!ec) std::filesystem::permissions(d, std::filesystem::perms::owner_all, ec);
+  }
   if (ec) {
     return Status::FailedPrecondition("cannot create the log folder under " + options_.work_dir +
                                       ": " + ec.message());

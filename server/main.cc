@@ -72,6 +72,14 @@ int main(int argc, char** argv) {
   app.add_flag("--insecure", o.insecure,
                "turn authentication off and allow plaintext gRPC off loopback: anyone who can "
                "reach the port controls jobs");
+  app.add_option("--allow-path-prefix", o.allow_path_prefixes,
+                 "a folder job specs may write and read (checkpoint_dir, output_dir, data_dir, "
+                 "model_file, resume_from), besides --work-dir and /usr/share/datasets; "
+                 "repeatable; / allows any path")
+      ->take_all();
+  app.add_option("--metrics-auth-file", o.metrics_auth_file,
+                 "/metrics requires HTTP basic auth with the USER:PASSWORD on this file's first "
+                 "line (Prometheus: basic_auth with password_file)");
   app.add_option("--token-file", o.token_file,
                  "the admin token: read, or created 0600 (default: cyclr-admin.token beside "
                  "--state)");

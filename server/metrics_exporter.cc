@@ -1,5 +1,7 @@
 #include "server/metrics_exporter.h"
 
+#include "core/file_sha256.h"
+
 #include <prometheus/text_serializer.h>
 
 #include <exception>
@@ -90,13 +92,22 @@ MetricsExporter::~MetricsExporter() {
   exposer_.reset();  // stops the HTTP threads before the collector goes away
 }
 
-Status MetricsExporter::Listen(const std::string& host_port) {
+Status MetricsExporter::Listen(const std::string& host_port, const std::string& user,
+                               const std::string& password) {
   try {
     exposer_ = std::make_unique<prometheus::Exposer>(host_port, 2);
   } catch (const std::exception& e) {
     return Status::Unavailable("metrics: cannot listen on " + host_port + ": " + e.what());
   }
   exposer_->RegisterCollectable(collector_);
+  if (!user.empty()) {
+    // Compared by digest, so the comparison's time does not tell how much of a guess was right.
+    exposer_->RegisterAuth(
+        [want = Sha256Hex(user + ":" + password)](const std::string& u, const std::string& p) {
+          return Sha256Hex(u + ":" + p) == want;
+        },
+        "cyclr");
+  }
   std::vector<int> ports = exposer_->GetListeningPorts();
   port_ = ports.empty() ? 0 : ports.front();
   return Status::Ok();

@@ -62,7 +62,10 @@ class MetricsExporter {
   ~MetricsExporter();
 
   // Serves /metrics on "HOST:PORT" (port 0 picks a free one). UNAVAILABLE if it cannot bind.
-  Status Listen(const std::string& host_port);
+  // With `user` non-empty, a scrape must send HTTP basic auth with `user` and `password`
+  // (Prometheus: basic_auth in its scrape config); others get 401.
+  Status Listen(const std::string& host_port, const std::string& user = "",
+                const std::string& password = "");
   int port() const { return port_; }  // 0 before Listen
 
   void ObserveStep(const std::string& job, double step_seconds, double allreduce_seconds);

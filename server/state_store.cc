@@ -1,6 +1,8 @@
 #include "server/state_store.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include "core/limits.h"
 #include "proto/proto_convert.h"
@@ -62,6 +64,10 @@ std::string Snapshot(const v1::Job& job) {
 }  // namespace
 
 StatusOr<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path) {
+  // Created 0600 (SQLite would use 0644; its -wal and -shm files copy the database's mode): the
+  // state holds job specs and token digests.
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd >= 0) ::close(fd);
   sqlite3* db = nullptr;
   int rc =
       sqlite3_open_v2(path.c_str(), &db,

@@ -73,7 +73,7 @@ def main():
     clog = open(os.path.join(a.out, "coordinator.log"), "w")
     coord = subprocess.Popen(
         [f"{a.bin}/cyclr-coordinator", "--listen", addr, "--metrics", f"127.0.0.1:{free_port()}",
-         "--state", state, "--work-dir", work],
+         "--state", state, "--work-dir", work, "--allow-path-prefix", a.out],
         stdout=clog, stderr=subprocess.STDOUT, env=env)
     result = {"ok": False}
 

@@ -32,6 +32,7 @@ class ResumeTest : public ::testing::Test {
     o.state_path = dir_.Path("state.db");
     o.work_dir = dir_.Path("work");
     o.persist_interval = std::chrono::milliseconds(0);
+    o.allow_path_prefixes = {dir_.Path("")};  // the test's checkpoint folders
     auto c = Coordinator::Start(o);
     ASSERT_TRUE(c.ok()) << c.status().ToString();
     coordinator_ = std::move(*c);

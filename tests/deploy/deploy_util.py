@@ -83,7 +83,7 @@ class Coordinator:
         self.proc = subprocess.Popen(
             [os.path.join(bin_dir, "cyclr-coordinator"), "--listen", self.addr,
              "--metrics", self.metrics_addr, "--state", os.path.join(tmp, "state.db"),
-             "--work-dir", os.path.join(tmp, "work"), *extra_args],
+             "--work-dir", os.path.join(tmp, "work"), "--allow-path-prefix", tmp, *extra_args],
             stdout=self.log, stderr=subprocess.STDOUT)
         wait_until(lambda: self.proc.poll() is not None or
                    self.ctl("jobs", "list", check=False).returncode == 0, 20, "the coordinator")

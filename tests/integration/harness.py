@@ -31,7 +31,8 @@ class Coordinator:
 
     def __init__(self, bin_dir, tmp, *flags, ctl_flags=(), listen=None):
         """`flags` go to the coordinator, `ctl_flags` to every cyclrctl call (e.g. --tls-ca)."""
-        self.bin, self.tmp, self.flags = bin_dir, tmp, list(flags)
+        # The test's files (checkpoints, npy data, models) live in `tmp`: jobs may use it.
+        self.bin, self.tmp, self.flags = bin_dir, tmp, ["--allow-path-prefix", tmp, *flags]
         self.ctl_flags = list(ctl_flags)
         # The admin token the coordinator creates beside its state file; every cyclrctl call
         # here sends it (as a user would with $CYCLR_TOKEN_FILE).

@@ -50,7 +50,8 @@ def floats(path, dtype=np.float32):
 class Coordinator(harness.Coordinator):
     def __init__(self, tmp):
         os.makedirs(tmp, exist_ok=True)
-        super().__init__(BIN, tmp)
+        # The test's data and models live in its top folder, shared by its coordinators.
+        super().__init__(BIN, tmp, "--allow-path-prefix", TEST_ROOT[0])
         self.work = os.path.join(tmp, "work")
 
     def wait_end(self, name, timeout):
@@ -285,8 +286,12 @@ def case_bad_input(tmp, data, model):
         c.close()
 
 
+TEST_ROOT = [None]  # main()'s temporary folder
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="cyclr-own-") as tmp:
+        TEST_ROOT[0] = tmp
         data, model = os.path.join(tmp, "fmnist"), os.path.join(tmp, "resnet.pt")
         run(PY, os.path.join(EXAMPLES, "fashion_mnist_to_npy.py"), data, "--train", "4096",
             "--test", "1000")

@@ -17,14 +17,18 @@ and certificates made here by openssl.
      refused at once; forged workers (an unknown credential, a person's token, another job's
      credential) are refused and leave the job untouched; the real credential trains it.
   f. --insecure: no token needed, and a warning.
+  g. /metrics with --metrics-auth-file: 401 without or with wrong basic auth, 200 with it.
 Usage: security_test.py BIN_DIR
 """
+import base64
 import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 
 import harness
 
@@ -159,6 +163,33 @@ def check_insecure(tmp):
         c.close()
 
 
+def check_metrics_auth(tmp):
+    d = os.path.join(tmp, "metrics")
+    os.makedirs(d)
+    auth = os.path.join(d, "metrics.auth")
+    with open(os.open(auth, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+        f.write("prometheus:s3cret-scrape\n")
+    c = harness.Coordinator(BIN, d, "--metrics-auth-file", auth)
+    try:
+        url = f"http://127.0.0.1:{c.metrics_port}/metrics"
+        codes = []
+        for user, password in [(None, None), ("prometheus", "wrong"), ("prometheus", "s3cret-scrape")]:
+            req = urllib.request.Request(url)
+            if user:
+                cred = base64.b64encode(f"{user}:{password}".encode()).decode()
+                req.add_header("Authorization", f"Basic {cred}")
+            try:
+                with urllib.request.urlopen(req, timeout=5) as r:
+                    codes.append((r.status, "cyclr_jobs" in r.read().decode()))
+            except urllib.error.HTTPError as e:
+                codes.append((e.code, False))
+        assert codes == [(401, False), (401, False), (200, True)], codes
+        print(f"g. /metrics basic auth: none {codes[0][0]}, wrong {codes[1][0]}, right "
+              f"{codes[2][0]}")
+    finally:
+        c.close()
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="cyclr-security-") as tmp:
         spem, skey = cert(tmp, "coordinator")
@@ -231,6 +262,7 @@ def main():
         print("d. bad TLS files: one line naming the flag")
         check_auth(tmp)
         check_insecure(tmp)
+        check_metrics_auth(tmp)
     print("security_test: PASS")
 
 

@@ -41,7 +41,7 @@ class Cluster:
         self.proc = subprocess.Popen(
             [f"{BIN}/cyclr-coordinator", "--listen", self.addr, "--metrics",
              f"127.0.0.1:{self.metrics_port}", "--state", os.path.join(tmp, "state.db"),
-             "--work-dir", os.path.join(tmp, "work")],
+             "--work-dir", os.path.join(tmp, "work"), "--allow-path-prefix", tmp],
             stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 20
         while self.ctl("jobs", "list", check=False).returncode != 0:

@@ -47,6 +47,7 @@ class TempDir {
 inline CoordinatorOptions LoopbackOptions(const TempDir& dir) {
   CoordinatorOptions o;
   o.insecure = true;
+  o.allow_path_prefixes = {dir.path()};  // checkpoints and files of the test live in `dir`
   o.listen = "127.0.0.1:0";
   o.metrics = "";
   o.state_path = dir.File("state.db");
