@@ -58,6 +58,7 @@ Status CheckJobDouble(const std::string& field, double v) {
 Status CheckJobString(const std::string& field, const std::string& value) {
   if (field == "name") return CheckJobName(value, "name");
   const bool path = field == "data_dir" || field == "checkpoint_dir" || field == "resume_from" ||
+                    field == "init_from" ||
                     field == "model_file" || field == "output_dir";
   const size_t max = path ? limits::kMaxPathBytes : limits::kMaxTextBytes;
   if (value.size() > max) {

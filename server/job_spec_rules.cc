@@ -53,6 +53,12 @@ Status CheckTexts(const v1::JobSpec& s) {
   CYCLR_RETURN_IF_ERROR(MaxBytes("data_dir", s.data_dir(), limits::kMaxPathBytes));
   CYCLR_RETURN_IF_ERROR(MaxBytes("checkpoint_dir", s.checkpoint_dir(), limits::kMaxPathBytes));
   CYCLR_RETURN_IF_ERROR(MaxBytes("resume_from", s.resume_from(), limits::kMaxPathBytes));
+  CYCLR_RETURN_IF_ERROR(MaxBytes("init_from", s.init_from(), limits::kMaxPathBytes));
+  if (!s.init_from().empty() && !s.resume_from().empty()) {
+    return Status::InvalidArgument(
+        "init_from and resume_from are exclusive: resume_from continues a run, init_from starts "
+        "one from a checkpoint's weights");
+  }
   CYCLR_RETURN_IF_ERROR(MaxBytes("model_file", s.model_file(), limits::kMaxPathBytes));
   CYCLR_RETURN_IF_ERROR(MaxBytes("output_dir", s.output_dir(), limits::kMaxPathBytes));
   return Status::Ok();

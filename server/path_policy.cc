@@ -64,6 +64,7 @@ Status PathPolicy::Check(const v1::JobSpec& spec) const {
   // The default data_dir (the Debian dataset) is filled in by NormalizeJobSpec.
   CYCLR_RETURN_IF_ERROR(CheckOne("data_dir", spec.data_dir(), false));
   CYCLR_RETURN_IF_ERROR(CheckOne("model_file", spec.model_file(), false));
+  CYCLR_RETURN_IF_ERROR(CheckOne("init_from", spec.init_from(), false));
   return CheckOne("resume_from", spec.resume_from(), false);
 }
 

@@ -1,7 +1,8 @@
 // PathPolicy: the folders a job spec may name. The workers of a local job run as the
 // coordinator's user, so a path in a spec is that user's reach: without a policy an operator could
 // make them read or overwrite any file the coordinator can. Write paths (checkpoint_dir,
-// output_dir) must lie under a write prefix; read paths (data_dir, model_file, resume_from) under
+// output_dir) must lie under a write prefix; read paths (data_dir, model_file, resume_from,
+// init_from) under
 // a write prefix or a read-only one. Defaults: --work-dir for both, /usr/share/datasets for reads;
 // the coordinator's --allow-path-prefix adds write prefixes ("/" allows everything).
 //

@@ -49,7 +49,8 @@ Status Follow(const CommandContext& ctx, const std::string& name) {
 void AbsolutePaths(v1::JobSpec* spec) {
   const auto* d = v1::JobSpec::descriptor();
   const auto* r = spec->GetReflection();
-  for (const char* name : {"data_dir", "checkpoint_dir", "resume_from", "model_file", "output_dir"}) {
+  for (const char* name :
+       {"data_dir", "checkpoint_dir", "resume_from", "init_from", "model_file", "output_dir"}) {
     const auto* f = d->FindFieldByName(name);
     const std::string value = r->GetString(*spec, f);
     if (value.empty() || value[0] == '/') continue;

@@ -3,6 +3,7 @@
 //                    [--seed-repeats K] [--follow] [--plot F.svg]
 //   cyclrctl lr-find get NAME [--output table|json] [--plot F.svg]
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 
@@ -26,6 +27,7 @@ struct ProbeOptions {
   int seed_repeats = 1;
   bool follow = false;
   std::string plot;
+  std::string from_checkpoint;  // init_from: probe a trained model
   // lr-find get
   std::string name;
   std::string output = "table";
@@ -54,6 +56,11 @@ StatusOr<v1::JobSpec> ProbeSpec(const ProbeOptions& o) {
   // Enough epochs for any dataset: every epoch has at least one step; max_steps ends it.
   if (!job.count("epochs")) job["epochs"] = std::to_string(o.steps);
   job["max_steps"] = std::to_string(o.steps);
+  if (!o.from_checkpoint.empty()) {
+    std::error_code ec;
+    const auto abs = std::filesystem::absolute(o.from_checkpoint, ec);
+    job["init_from"] = ec ? o.from_checkpoint : abs.lexically_normal().string();
+  }
   char lr[2][40];
   std::snprintf(lr[0], sizeof lr[0], "%.17g", o.start_lr);
   std::snprintf(lr[1], sizeof lr[1], "%.17g", o.end_lr);
@@ -154,6 +161,9 @@ void AddLrFindCommand(CLI::App* app, CommandContext* ctx) {
                    "run K probes (seeds seed..seed+K-1, jobs NAME, NAME-r2, ...) and take the "
                    "medians")
       ->capture_default_str();
+  find->add_option("--from-checkpoint", o->from_checkpoint,
+                   "probe a trained model: start from this checkpoint's weights (the file is "
+                   "only read; step, optimizer and data start fresh)");
   find->add_flag("--follow", o->follow, "wait for the probe(s), then show the suggestions");
   AddSuggestOptions(find, o.get());
   o->job_flags.AddTo(find);

@@ -14,6 +14,9 @@ Cases:
      cancelled, the coordinator's thread count falls back. 50 x 4 MB StoreSet are refused and
      leave no memory behind; one job's store is capped at kMaxStoreBytesPerJob.
   e. --max-jobs: the job past it is RESOURCE_EXHAUSTED naming the flag.
+  g. Forged worker calls (issue 14): ReportProgress claiming success or an error, Register of
+     rank 0, StoreSet of a rank's address for a job, with no credential, an unknown one and
+     another job's: UNAUTHENTICATED / PERMISSION_DENIED, the job untouched.
   f. A state file corrupted by hand (bad revision blob, global_step=-5, state=99, garbage spec):
      the coordinator starts, each bad job is FAILED "quarantined at recovery: ...", the good one
      runs; again after one more restart.
@@ -359,7 +362,39 @@ def case_corrupt_state(c):
     c.start()
 
 
+def case_forged_worker(c):
+    """Issue 14: forged reports, registrations and rendezvous writes for someone else's job."""
+    launch(c, "prey", workers=2)
+    launch(c, "mallory", workers=2)
+    UNAUTH, DENIED = grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED
+    calls = [
+        lambda: c.workers.ReportProgress(pb.ReportProgressRequest(
+            job="prey", rank=0, finished=True, epochs=[pb.EpochReport(test_accuracy=1.0)]),
+            timeout=10),
+        lambda: c.workers.ReportProgress(pb.ReportProgressRequest(
+            job="prey", rank=1, error="forged error"), timeout=10),
+        lambda: c.workers.Register(pb.RegisterRequest(job="prey", rank=0, world_size=2,
+                                                      host="evil", pid=1), timeout=10),
+        lambda: c.workers.StoreSet(pb.StoreSetRequest(job="prey", key="rank/1/addr",
+                                                      value=b"evil:1"), timeout=10),
+    ]
+    real = c.creds.workers["prey"]
+    try:
+        for token, code, why in [("", UNAUTH, "no credentials"),
+                                 ("cyclr_" + "0" * 64, UNAUTH, "unknown or revoked"),
+                                 (c.creds.workers["mallory"], DENIED, "not a worker of job")]:
+            c.creds.workers["prey"] = token
+            for call in calls:
+                refused(call, code, why)
+    finally:
+        c.creds.workers["prey"] = real
+    job = c.jobs.GetJob(pb.GetJobRequest(name="prey"), timeout=10)
+    assert job.state == job_pb.PENDING and not job.ranks and job.restarts == 0, job
+    assert job.test_accuracy == 0, job.test_accuracy
+
+
 CASES = [
+    ("g. forged worker calls", case_forged_worker),
     ("a. PreviewSchedule overflow", case_preview),
     ("b. ReportProgress ranges", case_report),
     ("c. text sizes, names, phase", case_text),

@@ -10,8 +10,11 @@
      step_size_up = 4 epochs of that job's steps.
   d. `--seed-repeats 2`: two probes (seeds 1, 2), `lr-find get` reports the medians of 2.
   e. Bad input: one clear error, nothing launched.
+  f. --from-checkpoint: a probe of a trained model starts from its weights (its first loss is far
+     below a fresh model's) and leaves the checkpoint folder byte for byte as it was.
 Usage: lr_find_test.py BIN_DIR
 """
+import hashlib
 import json
 import math
 import os
@@ -72,6 +75,29 @@ def check_probe(c, work, svg):
     return got
 
 
+def folder_digest(d):
+    return {f: hashlib.sha256(open(os.path.join(d, f), "rb").read()).hexdigest()
+            for f in sorted(os.listdir(d))}
+
+
+def check_from_checkpoint(c, tmp, fresh):
+    ckpt = os.path.join(tmp, "trained")
+    c.ctl("launch", "--name", "trained", "--workers", "2", "--model", "mlp", "--dataset",
+          "fashion-mnist", "--train-limit", "12000", "--test-limit", "1000", "--threads", "1",
+          "--epochs", "1", "--batch-size", str(BATCH), "--policy", "constant", "--base-lr",
+          "0.01", "--checkpoint-dir", ckpt, "--follow", timeout=300)
+    before = folder_digest(ckpt)
+    newest = sorted(f for f in before if f.startswith("ckpt-"))[-1]
+    c.ctl("lr-find", "--name", "warm", *PROBE, "--from-checkpoint", os.path.join(ckpt, newest),
+          "--follow", timeout=300)
+    warm = json.loads(c.ctl("lr-find", "get", "warm", "--output", "json").stdout)
+    first_fresh, first_warm = fresh["points"][0]["loss"], warm["points"][0]["loss"]
+    assert first_warm < 0.5 * first_fresh, (first_warm, first_fresh)
+    assert folder_digest(ckpt) == before, "the probe changed the checkpoint folder"
+    print(f"f. --from-checkpoint: first loss {first_warm:.3f} (fresh model {first_fresh:.3f}); "
+          f"{len(before)} checkpoint files unchanged")
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="cyclr-lrfind-") as tmp:
         c = harness.Coordinator(BIN, tmp)
@@ -129,6 +155,7 @@ def main():
                                                          "json").stdout).get("jobs", [])}
             assert not names & {"x1", "x2", "x3", "x4"}, names
             print(f"e. {len(bad)} bad requests refused with one line each, nothing launched")
+            check_from_checkpoint(c, tmp, got)
         except Exception:
             print(c.log_text()[-3000:])
             raise

@@ -138,6 +138,27 @@ StatusOr<std::string> SaveCheckpoint(const std::string& dir, const CheckpointMet
   return path;
 }
 
+Status LoadModelWeights(const std::string& path, torch::nn::Module& model) {
+  if (!fs::exists(path)) return Status::NotFound(path + ": no such checkpoint");
+  try {
+    torch::serialize::InputArchive archive, model_archive;
+    archive.load_from(path);
+    if (ReadInt64(archive, "meta.format") != kFormatVersion) {
+      return Status::InvalidArgument(path + ": unknown checkpoint format");
+    }
+    archive.read("model", model_archive);
+    const auto shapes = Shapes(model);
+    model.load(model_archive);
+    if (Shapes(model) != shapes) {
+      return Status::InvalidArgument(path + ": the model's parameters have other shapes");
+    }
+    return Status::Ok();
+  } catch (const std::exception& e) {  // c10::Error and TorchScript's errors alike
+    return Status::InvalidArgument(path + ": not a readable checkpoint: " +
+                                   std::string(e.what()).substr(0, 300));
+  }
+}
+
 StatusOr<CheckpointMeta> LoadCheckpoint(const std::string& path, torch::nn::Module& model,
                                         torch::optim::Optimizer& optimizer) {
   if (!fs::exists(path)) return Status::NotFound(path + ": no such checkpoint");

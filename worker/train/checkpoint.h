@@ -45,6 +45,11 @@ std::vector<std::string> ListCheckpoints(const std::string& dir);
 // INVALID_ARGUMENT for a file that is not a checkpoint, whose parameters have other shapes than
 // `model`'s, or whose step, epoch or step_in_epoch is negative or past limits.h's bounds; then
 // `model` and `optimizer` may be partly overwritten.
+// Loads only the model's parameters and buffers from the checkpoint at `path` (JobSpec.init_from:
+// a new run from trained weights). INVALID_ARGUMENT for a file that is not a checkpoint or holds
+// other shapes; NOT_FOUND for a missing one.
+Status LoadModelWeights(const std::string& path, torch::nn::Module& model);
+
 StatusOr<CheckpointMeta> LoadCheckpoint(const std::string& path, torch::nn::Module& model,
                                         torch::optim::Optimizer& optimizer);
 

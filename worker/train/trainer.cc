@@ -68,6 +68,11 @@ Status Trainer::Setup() {
     torch::manual_seed(spec.seed());
     CYCLR_ASSIGN_OR_RETURN(model_, BuildTrainableModel(spec));
   }
+  if (!spec.init_from().empty()) {
+    // Before the optimizer and the Reducer see the parameters; rank 0's are broadcast below.
+    CYCLR_RETURN_IF_ERROR(LoadModelWeights(spec.init_from(), *model_.module)
+                              .WithContext("init_from"));
+  }
   CYCLR_RETURN_IF_ERROR(AgreeOnModelFile());
   CYCLR_RETURN_IF_ERROR(CheckModelFitsData(model_, Loss(), train_, test_));
   CYCLR_ASSIGN_OR_RETURN(optimizer_, MakeOptimizer(spec, model_.module->parameters()));

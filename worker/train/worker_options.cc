@@ -169,6 +169,7 @@ Status CheckJobSpecForWorker(const v1::JobSpec& spec, int cores) {
     double mean = 0, std = 1;
     CYCLR_RETURN_IF_ERROR(ParseNormalize(spec.normalize(), "normalize", &mean, &std));
   }
+  CYCLR_RETURN_IF_ERROR(CheckPath("init_from", spec.init_from()));
   return CheckPath("resume_from", spec.resume_from());
 }
 
