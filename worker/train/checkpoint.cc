@@ -7,8 +7,11 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
+#include <set>
 
+#include "core/job_name.h"
 #include "core/limits.h"
 #include "worker/train/safe_file.h"
 
@@ -94,9 +97,48 @@ StatusOr<std::string> CheckpointAtOrBefore(const std::string& dir, int64_t step)
   return Status::NotFound("no checkpoint in " + dir + " at or before step " + std::to_string(step));
 }
 
+namespace {
+
+// The ledger of the checkpoints `owner` wrote in `dir` ("" for no valid owner).
+std::string LedgerPath(const std::string& dir, const std::string& owner) {
+  return CheckJobName(owner, "owner").ok() ? dir + "/.cyclr-owner-" + owner : "";
+}
+
+// Appends `name` to the ledger (created 0600, never through a link).
+Status Record(const std::string& ledger, const std::string& name) {
+  if (ledger.empty()) return Status::Ok();
+  const int fd = ::open(ledger.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
+                        0600);
+  if (fd < 0) return Status::Internal("open " + ledger + ": " + std::strerror(errno));
+  const std::string line = name + "\n";
+  const bool ok = WriteAll(fd, line.data(), line.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  return ok ? Status::Ok() : Status::Internal("write " + ledger + ": " + std::strerror(errno));
+}
+
+// Deletes all but the newest `keep` checkpoints of the ledger (every one of this user's without
+// a ledger); never another user's file, never through a link.
+void Prune(const std::string& dir, const std::string& ledger, int keep) {
+  std::vector<std::string> mine;
+  std::set<std::string> recorded;
+  if (!ledger.empty()) {
+    std::ifstream in(ledger);
+    for (std::string line; std::getline(in, line);) recorded.insert(line);
+  }
+  for (const std::string& path : ListCheckpoints(dir)) {
+    const bool ours = ledger.empty() || recorded.count(fs::path(path).filename().string()) > 0;
+    if (ours && IsOwnRegularFile(path)) mine.push_back(path);
+  }
+  std::error_code ec;
+  for (size_t i = 0; i + std::max(keep, 1) < mine.size(); ++i) fs::remove(mine[i], ec);
+}
+
+}  // namespace
+
 StatusOr<std::string> SaveCheckpoint(const std::string& dir, const CheckpointMeta& meta,
                                      torch::nn::Module& model,
-                                     const torch::optim::Optimizer& optimizer, int keep) {
+                                     const torch::optim::Optimizer& optimizer, int keep,
+                                     const std::string& owner) {
   CYCLR_RETURN_IF_ERROR(MakePrivateDirs(dir));
   torch::serialize::OutputArchive archive, model_archive, optimizer_archive;
   model.save(model_archive);
@@ -121,6 +163,8 @@ StatusOr<std::string> SaveCheckpoint(const std::string& dir, const CheckpointMet
                                  torch::kUInt8).clone());
 
   const std::string path = dir + "/" + FileName(meta.step);
+  const std::string ledger = LedgerPath(dir, owner);
+  CYCLR_RETURN_IF_ERROR(Record(ledger, FileName(meta.step)));  // before: a crash leaks no file
   CYCLR_RETURN_IF_ERROR(WriteFileAtomically(path, [&](int fd) {
     bool write_ok = true;
     archive.save_to([&](const void* data, size_t n) -> size_t {
@@ -129,12 +173,7 @@ StatusOr<std::string> SaveCheckpoint(const std::string& dir, const CheckpointMet
     });
     return write_ok;
   }));
-  // Pruning deletes only checkpoint files of this user, never through a symlink.
-  std::vector<std::string> all = ListCheckpoints(dir);
-  std::error_code ec;
-  for (size_t i = 0; i + std::max(keep, 1) < all.size(); ++i) {
-    if (IsOwnRegularFile(all[i])) fs::remove(all[i], ec);
-  }
+  Prune(dir, ledger, keep);
   return path;
 }
 

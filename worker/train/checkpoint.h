@@ -27,11 +27,15 @@ struct CheckpointMeta {
   v1::Timeline timeline;      // applied revisions, with applied steps
 };
 
-// Writes ckpt-<step>.pt into `dir` (created if missing) and deletes all but the newest `keep`.
-// Returns the path written.
+// Writes ckpt-<step>.pt into `dir` (created 0700 if missing; safe_file.h) and deletes all but
+// the newest `keep` of the checkpoints `owner` (a job name) wrote there: each one is recorded in
+// `dir`/.cyclr-owner-<owner> before it is written, so jobs sharing a folder never prune each
+// other's (a resumed job keeps its name and its record). An empty or non-job-name owner prunes
+// every checkpoint of this user in the folder. Returns the path written.
 StatusOr<std::string> SaveCheckpoint(const std::string& dir, const CheckpointMeta& meta,
                                      torch::nn::Module& model,
-                                     const torch::optim::Optimizer& optimizer, int keep);
+                                     const torch::optim::Optimizer& optimizer, int keep,
+                                     const std::string& owner = "");
 
 // The newest complete checkpoint in `dir` (NOT_FOUND if there is none; temporary files of an
 // interrupted write are ignored).
@@ -41,15 +45,15 @@ StatusOr<std::string> CheckpointAtOrBefore(const std::string& dir, int64_t step)
 // All complete checkpoints in `dir`, oldest first.
 std::vector<std::string> ListCheckpoints(const std::string& dir);
 
-// Loads `path` into `model` and `optimizer` (built the same way as when it was saved).
-// INVALID_ARGUMENT for a file that is not a checkpoint, whose parameters have other shapes than
-// `model`'s, or whose step, epoch or step_in_epoch is negative or past limits.h's bounds; then
-// `model` and `optimizer` may be partly overwritten.
 // Loads only the model's parameters and buffers from the checkpoint at `path` (JobSpec.init_from:
 // a new run from trained weights). INVALID_ARGUMENT for a file that is not a checkpoint or holds
 // other shapes; NOT_FOUND for a missing one.
 Status LoadModelWeights(const std::string& path, torch::nn::Module& model);
 
+// Loads `path` into `model` and `optimizer` (built the same way as when it was saved).
+// INVALID_ARGUMENT for a file that is not a checkpoint, whose parameters have other shapes than
+// `model`'s, or whose step, epoch or step_in_epoch is negative or past limits.h's bounds; then
+// `model` and `optimizer` may be partly overwritten.
 StatusOr<CheckpointMeta> LoadCheckpoint(const std::string& path, torch::nn::Module& model,
                                         torch::optim::Optimizer& optimizer);
 

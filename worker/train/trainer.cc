@@ -136,7 +136,8 @@ Status Trainer::Checkpoint(int64_t epoch, int64_t step_in_epoch) {
   meta.seed = spec.seed();
   meta.timeline = ToProto(agreement_->applied());
   int keep = spec.checkpoint_keep() > 0 ? spec.checkpoint_keep() : 3;
-  return SaveCheckpoint(spec.checkpoint_dir(), meta, *model_.module, *optimizer_, keep).status();
+  return SaveCheckpoint(spec.checkpoint_dir(), meta, *model_.module, *optimizer_, keep, spec.name())
+      .status();
 }
 
 Status Trainer::Step(int64_t epoch, const Batch& batch, TrainResult* result) {

@@ -110,6 +110,25 @@ TEST(CheckpointTest, PlantedSymlinksAreNeverFollowed) {
   EXPECT_EQ(fs::status(fresh).permissions() & fs::perms::all, fs::perms::owner_all);
 }
 
+// Two jobs sharing a checkpoint folder each keep their own newest `keep`: pruning deletes only
+// what the job itself recorded (issue 14: --checkpoint-keep 1 deleted another job's checkpoints).
+TEST(CheckpointTest, JobsSharingAFolderNeverPruneEachOther) {
+  const std::string dir = testing::TempDir("ckpt-shared");
+  torch::nn::Linear model(4, 3);
+  torch::optim::SGD opt(model->parameters(), torch::optim::SGDOptions(0.1));
+  CheckpointMeta meta;
+  meta.seed = 1;
+  meta.timeline.add_revisions()->set_version(1);
+  for (auto [owner, step] : std::vector<std::pair<std::string, int64_t>>{
+           {"job-a", 1}, {"job-b", 10}, {"job-a", 2}, {"job-b", 11}, {"job-a", 3}}) {
+    meta.step = step;
+    ASSERT_TRUE(SaveCheckpoint(dir, meta, *model, opt, 1, owner).ok());
+  }
+  std::vector<std::string> names;
+  for (const std::string& p : ListCheckpoints(dir)) names.push_back(fs::path(p).filename());
+  EXPECT_EQ(names, (std::vector<std::string>{"ckpt-000000000003.pt", "ckpt-000000000011.pt"}));
+}
+
 TEST(CheckpointTest, ADamagedHeaderIsAnErrorNotACrash) {
   const char* source = std::getenv("CYCLR_SOURCE_DIR");
   ASSERT_NE(source, nullptr);
