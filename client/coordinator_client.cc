@@ -72,46 +72,31 @@ StatusOr<Response> CoordinatorClient::Finish(const grpc::Status& status, Respons
 
 StatusOr<v1::Job> CoordinatorClient::LaunchJob(const v1::JobSpec& spec,
                                                const std::string& worker_token) {
-  grpc::ClientContext context;
-  SetDeadline(&context);
   v1::LaunchJobRequest request;
   *request.mutable_spec() = spec;
   request.set_worker_token(worker_token);
-  v1::Job job;
-  grpc::Status status = jobs_->LaunchJob(&context, request, &job);
-  return Finish(status, std::move(job));
+  return Unary<v1::Job>([&](auto* c, auto* r) { return jobs_->LaunchJob(c, request, r); });
 }
 
 StatusOr<v1::LossCurve> CoordinatorClient::GetLossCurve(const std::string& name) {
-  grpc::ClientContext context;
-  SetDeadline(&context);
   v1::GetJobRequest request;
   request.set_name(name);
-  v1::LossCurve curve;
-  grpc::Status status = jobs_->GetLossCurve(&context, request, &curve);
-  return Finish(status, std::move(curve));
+  return Unary<v1::LossCurve>([&](auto* c, auto* r) { return jobs_->GetLossCurve(c, request, r); });
 }
 
 StatusOr<v1::Job> CoordinatorClient::GetJob(const std::string& name) {
-  grpc::ClientContext context;
-  SetDeadline(&context);
   v1::GetJobRequest request;
   request.set_name(name);
-  v1::Job job;
-  grpc::Status status = jobs_->GetJob(&context, request, &job);
-  return Finish(status, std::move(job));
+  return Unary<v1::Job>([&](auto* c, auto* r) { return jobs_->GetJob(c, request, r); });
 }
 
 StatusOr<v1::ListJobsResponse> CoordinatorClient::ListJobs(int page_size,
                                                            const std::string& page_token) {
-  grpc::ClientContext context;
-  SetDeadline(&context);
   v1::ListJobsRequest request;
   request.set_page_size(page_size);
   request.set_page_token(page_token);
-  v1::ListJobsResponse response;
-  grpc::Status status = jobs_->ListJobs(&context, request, &response);
-  return Finish(status, std::move(response));
+  return Unary<v1::ListJobsResponse>(
+      [&](auto* c, auto* r) { return jobs_->ListJobs(c, request, r); });
 }
 
 StatusOr<v1::ListJobsResponse> CoordinatorClient::ListAllJobs() {
@@ -126,24 +111,18 @@ StatusOr<v1::ListJobsResponse> CoordinatorClient::ListAllJobs() {
 }
 
 Status CoordinatorClient::DeleteJob(const std::string& name) {
-  grpc::ClientContext context;
-  SetDeadline(&context);
   v1::DeleteJobRequest request;
   request.set_name(name);
-  v1::DeleteJobResponse response;
-  grpc::Status status = jobs_->DeleteJob(&context, request, &response);
-  return Finish(status, std::move(response)).status();
+  return Unary<v1::DeleteJobResponse>(
+             [&](auto* c, auto* r) { return jobs_->DeleteJob(c, request, r); })
+      .status();
 }
 
 StatusOr<v1::Job> CoordinatorClient::StopJob(const std::string& name, const std::string& reason) {
-  grpc::ClientContext context;
-  SetDeadline(&context);
   v1::StopJobRequest request;
   request.set_name(name);
   request.set_reason(reason);
-  v1::Job job;
-  grpc::Status status = jobs_->StopJob(&context, request, &job);
-  return Finish(status, std::move(job));
+  return Unary<v1::Job>([&](auto* c, auto* r) { return jobs_->StopJob(c, request, r); });
 }
 
 grpc::Status CoordinatorClient::WatchOnce(const std::string& name,
@@ -195,68 +174,48 @@ StatusOr<v1::Job> CoordinatorClient::WatchJob(
 }
 
 StatusOr<v1::Timeline> CoordinatorClient::GetTimeline(const std::string& job) {
-  grpc::ClientContext context;
-  SetDeadline(&context);
   v1::GetTimelineRequest request;
   request.set_job(job);
-  v1::Timeline timeline;
-  grpc::Status status = schedules_->GetTimeline(&context, request, &timeline);
-  return Finish(status, std::move(timeline));
+  return Unary<v1::Timeline>(
+      [&](auto* c, auto* r) { return schedules_->GetTimeline(c, request, r); });
 }
 
 StatusOr<v1::Revision> CoordinatorClient::UpdateSchedule(const v1::UpdateScheduleRequest& request) {
-  grpc::ClientContext context;
-  SetDeadline(&context);
-  v1::Revision revision;
-  grpc::Status status = schedules_->UpdateSchedule(&context, request, &revision);
-  return Finish(status, std::move(revision));
+  return Unary<v1::Revision>(
+      [&](auto* c, auto* r) { return schedules_->UpdateSchedule(c, request, r); });
 }
 
 StatusOr<v1::PreviewScheduleResponse> CoordinatorClient::PreviewSchedule(
     const v1::PreviewScheduleRequest& request) {
-  grpc::ClientContext context;
-  SetDeadline(&context);
-  v1::PreviewScheduleResponse response;
-  grpc::Status status = schedules_->PreviewSchedule(&context, request, &response);
-  return Finish(status, std::move(response));
+  return Unary<v1::PreviewScheduleResponse>(
+      [&](auto* c, auto* r) { return schedules_->PreviewSchedule(c, request, r); });
 }
 
 StatusOr<v1::CreateTokenResponse> CoordinatorClient::CreateToken(const std::string& name,
                                                                  const std::string& role) {
-  grpc::ClientContext context;
-  SetDeadline(&context);
   v1::CreateTokenRequest request;
   request.set_name(name);
   request.set_role(role);
-  v1::CreateTokenResponse response;
-  grpc::Status status = admin_->CreateToken(&context, request, &response);
-  return Finish(status, std::move(response));
+  return Unary<v1::CreateTokenResponse>(
+      [&](auto* c, auto* r) { return admin_->CreateToken(c, request, r); });
 }
 
 Status CoordinatorClient::RevokeToken(const std::string& name) {
-  grpc::ClientContext context;
-  SetDeadline(&context);
   v1::RevokeTokenRequest request;
   request.set_name(name);
-  v1::RevokeTokenResponse response;
-  grpc::Status status = admin_->RevokeToken(&context, request, &response);
-  return Finish(status, std::move(response)).status();
+  return Unary<v1::RevokeTokenResponse>(
+             [&](auto* c, auto* r) { return admin_->RevokeToken(c, request, r); })
+      .status();
 }
 
 StatusOr<v1::ListTokensResponse> CoordinatorClient::ListTokens() {
-  grpc::ClientContext context;
-  SetDeadline(&context);
-  v1::ListTokensResponse response;
-  grpc::Status status = admin_->ListTokens(&context, v1::ListTokensRequest(), &response);
-  return Finish(status, std::move(response));
+  return Unary<v1::ListTokensResponse>(
+      [&](auto* c, auto* r) { return admin_->ListTokens(c, v1::ListTokensRequest(), r); });
 }
 
 StatusOr<v1::TokenInfo> CoordinatorClient::WhoAmI() {
-  grpc::ClientContext context;
-  SetDeadline(&context);
-  v1::TokenInfo response;
-  grpc::Status status = admin_->WhoAmI(&context, v1::WhoAmIRequest(), &response);
-  return Finish(status, std::move(response));
+  return Unary<v1::TokenInfo>(
+      [&](auto* c, auto* r) { return admin_->WhoAmI(c, v1::WhoAmIRequest(), r); });
 }
 
 }  // namespace cyclr::client

@@ -74,6 +74,15 @@ class CoordinatorClient {
                          bool* any);
   template <typename Response>
   StatusOr<Response> Finish(const grpc::Status& status, Response response) const;
+  // One unary call with the deadline: `rpc(context, response)` invokes the stub's method.
+  template <typename Response, typename Rpc>
+  StatusOr<Response> Unary(const Rpc& rpc) const {
+    grpc::ClientContext context;
+    SetDeadline(&context);
+    Response response;
+    grpc::Status status = rpc(&context, &response);
+    return Finish(status, std::move(response));
+  }
 
   std::string address_;
   std::chrono::milliseconds deadline_;

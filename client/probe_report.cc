@@ -48,9 +48,10 @@ std::vector<LossCurvePoint> FromProto(const v1::LossCurve& curve) {
   return out;
 }
 
-StatusOr<LrSuggestions> SuggestFor(CoordinatorClient& client, const std::string& name,
+// `job` is the probe as GetJob returned it.
+StatusOr<LrSuggestions> SuggestFor(CoordinatorClient& client, v1::Job job,
                                    LrSuggestionOptions options, ProbeReport* first) {
-  CYCLR_ASSIGN_OR_RETURN(v1::Job job, client.GetJob(name));
+  const std::string name = job.name();
   if (job.state() == v1::PENDING || job.state() == v1::RUNNING) {
     return Status::FailedPrecondition("probe " + name + " is still " +
                                       v1::JobState_Name(job.state()) +
@@ -103,14 +104,14 @@ StatusOr<ProbeReport> ReadProbe(CoordinatorClient& client, const std::string& na
                                 LrSuggestionOptions options) {
   ProbeReport report;
   std::vector<LrSuggestions> each;
-  CYCLR_ASSIGN_OR_RETURN(LrSuggestions first, SuggestFor(client, name, options, &report));
+  CYCLR_ASSIGN_OR_RETURN(v1::Job probe, client.GetJob(name));
+  CYCLR_ASSIGN_OR_RETURN(LrSuggestions first, SuggestFor(client, probe, options, &report));
   each.push_back(std::move(first));
   for (int k = 2;; ++k) {
     StatusOr<v1::Job> repeat = client.GetJob(RepeatName(name, k));
     if (repeat.status().code() == StatusCode::kNotFound) break;
     if (!repeat.ok()) return repeat.status();
-    CYCLR_ASSIGN_OR_RETURN(LrSuggestions s, SuggestFor(client, RepeatName(name, k), options,
-                                                       nullptr));
+    CYCLR_ASSIGN_OR_RETURN(LrSuggestions s, SuggestFor(client, *repeat, options, nullptr));
     each.push_back(std::move(s));
   }
   report.repeats = static_cast<int>(each.size());

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 
 #include "core/status.h"
 
@@ -23,6 +24,14 @@ std::string SvgText(double x, double y, const std::string& anchor, const std::st
 std::string SvgLine(double x1, double y1, double x2, double y2, const std::string& style) {
   return "<line x1=\"" + SvgNum(x1) + "\" y1=\"" + SvgNum(y1) + "\" x2=\"" + SvgNum(x2) + "\" y2=\"" +
          SvgNum(y2) + "\" " + style + "/>\n";
+}
+
+Status WritePlotFile(const std::string& path, const std::string& svg) {
+  std::ofstream file(path, std::ios::trunc);
+  file << svg;
+  file.close();
+  if (!file) return Status::InvalidArgument("--plot: cannot write '" + path + "'");
+  return Status::Ok();
 }
 
 namespace {

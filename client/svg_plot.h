@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "core/status.h"
+
 namespace cyclr::client {
 
 struct PlotPoint {
@@ -36,6 +38,9 @@ std::string SvgNum(double v);
 std::string SvgText(double x, double y, const std::string& anchor, const std::string& body,
                     const std::string& extra = "");
 std::string SvgLine(double x1, double y1, double x2, double y2, const std::string& style);
+
+// Writes an SVG document to `path` (a --plot argument): INVALID_ARGUMENT naming it if it cannot.
+Status WritePlotFile(const std::string& path, const std::string& svg);
 
 // Escapes &, <, >, " for use in SVG text and attributes.
 std::string XmlEscape(const std::string& text);

@@ -153,23 +153,32 @@ StatusOr<Identity> Authenticator::Identify(const grpc::ServerContextBase& ctx) c
   return Identity{r.name, *ParseRole(r.role), ""};
 }
 
-StatusOr<Identity> Authenticator::RequireUser(const grpc::ServerContextBase& ctx, Role role) const {
-  CYCLR_ASSIGN_OR_RETURN(Identity id, Identify(ctx));
+Status Authenticator::CheckUser(const Identity& id, Role role) const {
   if (id.role == Role::kWorker || static_cast<int>(id.role) < static_cast<int>(role)) {
     return Denied(id.name + " (" + RoleName(id.role) + ") may not do this: it needs role " +
                   RoleName(role));
   }
+  return Status::Ok();
+}
+
+Status Authenticator::CheckWorker(const Identity& id, const std::string& job) const {
+  if (enabled() && (id.role != Role::kWorker || id.job != job)) {
+    return Denied(id.name + " is not a worker of job \"" + job +
+                  "\" (workers present their job's credential, CYCLR_WORKER_TOKEN)");
+  }
+  return Status::Ok();
+}
+
+StatusOr<Identity> Authenticator::RequireUser(const grpc::ServerContextBase& ctx, Role role) const {
+  CYCLR_ASSIGN_OR_RETURN(Identity id, Identify(ctx));
+  CYCLR_RETURN_IF_ERROR(CheckUser(id, role));
   return id;
 }
 
 StatusOr<Identity> Authenticator::RequireWorker(const grpc::ServerContextBase& ctx,
                                                 const std::string& job) const {
   CYCLR_ASSIGN_OR_RETURN(Identity id, Identify(ctx));
-  if (!enabled()) return id;
-  if (id.role != Role::kWorker || id.job != job) {
-    return Denied(id.name + " is not a worker of job \"" + job +
-                  "\" (workers present their job's credential, CYCLR_WORKER_TOKEN)");
-  }
+  CYCLR_RETURN_IF_ERROR(CheckWorker(id, job));
   return id;
 }
 

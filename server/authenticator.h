@@ -52,7 +52,12 @@ class Authenticator {
 
   // UNAUTHENTICATED without a bearer token or for an unknown one.
   StatusOr<Identity> Identify(const grpc::ServerContextBase& ctx) const;
-  // A person with at least `role`: PERMISSION_DENIED naming the role needed and the caller's.
+  // The checks on an identity already resolved (one Identify per call): a person with at least
+  // `role` / the worker credential of `job` (always OK when disabled). PERMISSION_DENIED.
+  Status CheckUser(const Identity& id, Role role) const;
+  Status CheckWorker(const Identity& id, const std::string& job) const;
+  // Identify + CheckUser: a person with at least `role`; PERMISSION_DENIED naming the role needed
+  // and the caller's.
   StatusOr<Identity> RequireUser(const grpc::ServerContextBase& ctx, Role role) const;
   // The worker credential of `job` (or, for reads of that job, a viewer): PERMISSION_DENIED for
   // another job's credential or a person's token.

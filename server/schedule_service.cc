@@ -81,12 +81,11 @@ grpc::Status ScheduleService::UpdateSchedule(grpc::ServerContext* ctx,
                                              v1::Revision* resp) {
   return Observe(metrics_, "UpdateSchedule", [&] {
     StatusOr<Identity> who = auth_->Identify(*ctx);
-    if (who.ok() && who->role == Role::kWorker) {
-      who = auth_->RequireWorker(*ctx, req->job());  // a rollback's revision, its own job only
-    } else if (who.ok()) {
-      who = auth_->RequireUser(*ctx, Role::kOperator);
-    }
     if (!who.ok()) return ToGrpc(who.status());
+    // A worker may append a rollback's revision to its own job only; people need operator.
+    Status allowed = who->role == Role::kWorker ? auth_->CheckWorker(*who, req->job())
+                                                : auth_->CheckUser(*who, Role::kOperator);
+    if (!allowed.ok()) return ToGrpc(allowed);
     if (Status bad = CheckRequest(*req); !bad.ok()) return ToGrpc(bad);
     StatusOr<ScheduleUpdate> update = FromRequest(*req);
     if (!update.ok()) return ToGrpc(update.status());

@@ -4,7 +4,6 @@
 //   cyclrctl lr-find get NAME [--output table|json] [--plot F.svg]
 #include <CLI/CLI.hpp>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 
 #include "client/commands/commands.h"
@@ -12,6 +11,7 @@
 #include "client/job_file.h"
 #include "client/option_flags.h"
 #include "client/probe_report.h"
+#include "client/svg_plot.h"
 
 namespace cyclr::client {
 namespace {
@@ -74,15 +74,10 @@ StatusOr<v1::JobSpec> ProbeSpec(const ProbeOptions& o) {
 }
 
 Status WritePlot(const ProbeReport& report, const std::string& path) {
-  std::ofstream f(path, std::ios::trunc);
-  f << RenderLossCurvePlot(report.curve, report.suggestions,
-                           "LR range test " + report.job.name() +
-                               (report.repeats > 1 ? " (medians of " +
-                                                         std::to_string(report.repeats) + ")"
-                                                   : ""));
-  f.close();
-  if (!f) return Status::Unavailable("cannot write --plot " + path);
-  return Status::Ok();
+  const std::string medians =
+      report.repeats > 1 ? " (medians of " + std::to_string(report.repeats) + ")" : "";
+  return WritePlotFile(path, RenderLossCurvePlot(report.curve, report.suggestions,
+                                                 "LR range test " + report.job.name() + medians));
 }
 
 Status Show(const CommandContext& ctx, const ProbeOptions& o, const std::string& name) {

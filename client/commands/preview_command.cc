@@ -70,11 +70,7 @@ Status WritePlot(const std::string& path, const std::vector<v1::SchedulePoint>& 
     plot.push_back({p.step(), p.lr(), p.has_momentum() ? std::optional<double>(p.momentum())
                                                        : std::nullopt});
   }
-  std::ofstream file(path, std::ios::trunc);
-  file << RenderSchedulePlot(plot, title);
-  file.close();
-  if (!file) return Status::InvalidArgument("--plot: cannot write '" + path + "'");
-  return Status::Ok();
+  return WritePlotFile(path, RenderSchedulePlot(plot, title));
 }
 
 Status Preview(const CommandContext& ctx, const PreviewOptions& o) {

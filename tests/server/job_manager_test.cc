@@ -149,15 +149,10 @@ class JobManagerTest : public ::testing::Test {
  protected:
   void SetUp() override { Open(); }
   void Open() {
-    jobs_.reset();
-    schedules_.reset();
-    store_.reset();
-    store_ = StateStore::Open(dir_.File("state.db")).value();
-    schedules_ = std::make_unique<ScheduleManager>(store_.get());
     JobManager::Options o;
     o.persist_interval = milliseconds(0);
-    jobs_ = std::make_unique<JobManager>(store_.get(), schedules_.get(), o,
-                                         [](const std::string&, int rank) { return rank == 0; });
+    testing::OpenManagers(dir_, o, &store_, &schedules_, &jobs_,
+                          [](const std::string&, int rank) { return rank == 0; });
     jobs_->SetLauncher(&launcher_);
   }
   static v1::ReportProgressRequest Step(const std::string& job, int rank, int64_t step, double loss,

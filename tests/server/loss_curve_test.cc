@@ -47,14 +47,9 @@ class LossCurveTest : public ::testing::Test {
  protected:
   void SetUp() override { Open(); }
   void Open() {
-    jobs_.reset();
-    schedules_.reset();
-    store_.reset();
-    store_ = StateStore::Open(dir_.File("state.db")).value();
-    schedules_ = std::make_unique<ScheduleManager>(store_.get());
     JobManager::Options o;
     o.persist_interval = milliseconds(0);
-    jobs_ = std::make_unique<JobManager>(store_.get(), schedules_.get(), o);
+    testing::OpenManagers(dir_, o, &store_, &schedules_, &jobs_);
     jobs_->SetLauncher(&launcher_);
   }
 

@@ -47,12 +47,10 @@ TEST(QuotasTest, RevisionsPerJob) {
 class JobQuotasTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    store_ = StateStore::Open(dir_.File("state.db")).value();
-    schedules_ = std::make_unique<ScheduleManager>(store_.get());
     JobManager::Options o;
     o.max_jobs = 3;
     o.max_local_workers = 3;
-    jobs_ = std::make_unique<JobManager>(store_.get(), schedules_.get(), o);
+    testing::OpenManagers(dir_, o, &store_, &schedules_, &jobs_);
   }
   testing::TempDir dir_;
   std::unique_ptr<StateStore> store_;

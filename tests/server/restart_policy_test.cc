@@ -21,18 +21,13 @@ class RestartPolicyTest : public ::testing::Test {
   void SetUp() override { Open(); }
   // (Re)opens the manager on the same state file, as a restarted coordinator does.
   void Open(milliseconds adoption_grace = milliseconds(0)) {
-    jobs_.reset();
-    schedules_.reset();
-    store_.reset();
-    store_ = StateStore::Open(dir_.File("state.db")).value();
-    schedules_ = std::make_unique<ScheduleManager>(store_.get());
     JobManager::Options o;
     o.persist_interval = milliseconds(0);
     o.heartbeat_timeout = kHeartbeat;
     o.register_timeout = kRegister;
     o.adoption_grace = adoption_grace;
     o.on_group_restart = [this](const std::string& job) { group_restarts_.push_back(job); };
-    jobs_ = std::make_unique<JobManager>(store_.get(), schedules_.get(), o);
+    testing::OpenManagers(dir_, o, &store_, &schedules_, &jobs_);
     ASSERT_TRUE(jobs_->Recover().ok());
     jobs_->SetLauncher(&launcher_);
   }

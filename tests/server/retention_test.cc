@@ -16,15 +16,10 @@ class RetentionTest : public ::testing::Test {
  protected:
   void SetUp() override { Open(); }
   void Open() {
-    jobs_.reset();
-    schedules_.reset();
-    store_.reset();
-    store_ = StateStore::Open(dir_.File("state.db")).value();
-    schedules_ = std::make_unique<ScheduleManager>(store_.get());
     JobManager::Options o;
     o.persist_interval = milliseconds(0);
     o.on_deleted = [this](const std::string& job) { deleted_.push_back(job); };
-    jobs_ = std::make_unique<JobManager>(store_.get(), schedules_.get(), o);
+    testing::OpenManagers(dir_, o, &store_, &schedules_, &jobs_);
     ASSERT_TRUE(jobs_->Recover().ok());
   }
   std::vector<std::string> Names(const v1::ListJobsResponse& page) {

@@ -40,10 +40,26 @@ class TempDir {
   std::string path_;
 };
 
+// (Re)opens the managers on `dir`/state.db as a (restarted) coordinator builds them: what was
+// open is closed first, the job manager last-built first.
+inline void OpenManagers(const TempDir& dir, JobManager::Options options,
+                         std::unique_ptr<StateStore>* store,
+                         std::unique_ptr<ScheduleManager>* schedules,
+                         std::unique_ptr<JobManager>* jobs,
+                         JobManager::AliveProbe alive = nullptr) {
+  jobs->reset();
+  schedules->reset();
+  store->reset();
+  *store = StateStore::Open(dir.File("state.db")).value();
+  *schedules = std::make_unique<ScheduleManager>(store->get());
+  *jobs = std::make_unique<JobManager>(store->get(), schedules->get(), std::move(options),
+                                       std::move(alive));
+}
+
 // triangular, base 0.001, max 0.1, 100 steps up.
-// A coordinator on a free loopback port, no metrics endpoint, state and worker logs in `dir`,
-// authentication off: these tests call the services with raw stubs about other concerns
-// (auth_test.cc and the integration tests run with it on, the default).
+// A coordinator on a free loopback port, no metrics endpoint, state and worker logs in `dir`.
+// Authentication is off (`insecure`): the tests that use it exercise other concerns through raw
+// stubs; authentication itself is tested with it on (integration_security, integration_hostile).
 inline CoordinatorOptions LoopbackOptions(const TempDir& dir) {
   CoordinatorOptions o;
   o.insecure = true;
