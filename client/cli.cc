@@ -125,6 +125,7 @@ int RunCli(int argc, const char* const* argv, const CliEnvironment& env, std::os
   AddResumeCommand(&app, &ctx);
   AddLrFindCommand(&app, &ctx);
   AddJobCommands(&app, &ctx);
+  AddLogsCommand(&app, &ctx);
   AddTokenCommands(&app, &ctx);
   CLI::App* schedule = AddScheduleCommands(&app, &ctx);
   AddPreviewCommand(schedule, &ctx);

@@ -15,8 +15,8 @@ bool IsTerminal(v1::JobState state) {
 namespace {
 
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
-                                          std::shared_ptr<grpc::ChannelCredentials> creds,
-                                          const std::string& token) {
+                                           std::shared_ptr<grpc::ChannelCredentials> creds,
+                                           const std::string& token) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
@@ -82,6 +82,10 @@ StatusOr<v1::LossCurve> CoordinatorClient::GetLossCurve(const std::string& name)
   v1::GetJobRequest request;
   request.set_name(name);
   return Unary<v1::LossCurve>([&](auto* c, auto* r) { return jobs_->GetLossCurve(c, request, r); });
+}
+
+StatusOr<v1::WorkerLog> CoordinatorClient::GetWorkerLog(const v1::GetWorkerLogRequest& request) {
+  return Unary<v1::WorkerLog>([&](auto* c, auto* r) { return jobs_->GetWorkerLog(c, request, r); });
 }
 
 StatusOr<v1::Job> CoordinatorClient::GetJob(const std::string& name) {

@@ -38,6 +38,7 @@ class CoordinatorClient {
   StatusOr<v1::Job> LaunchJob(const v1::JobSpec& spec, const std::string& worker_token = "");
   StatusOr<v1::Job> GetJob(const std::string& name);
   StatusOr<v1::LossCurve> GetLossCurve(const std::string& name);
+  StatusOr<v1::WorkerLog> GetWorkerLog(const v1::GetWorkerLogRequest& request);
   // One page (ListJobsRequest's rules); ListAllJobs() follows next_page_token to the end.
   StatusOr<v1::ListJobsResponse> ListJobs(int page_size, const std::string& page_token);
   StatusOr<v1::ListJobsResponse> ListAllJobs();

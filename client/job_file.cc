@@ -1,11 +1,13 @@
 #include "client/job_file.h"
 
+#include <google/protobuf/descriptor.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
-
-#include <google/protobuf/descriptor.h>
+#include <sstream>
 
 #include "client/job_field_rules.h"
 #include "core/limits.h"
@@ -54,24 +56,27 @@ StatusOr<bool> ParseBool(const std::string& name, const std::string& text) {
   return NotA(name, text, "a boolean; expected true, false, 1 or 0");
 }
 
-// Sets one scalar field of `spec` from text, by the field's type.
-Status SetField(v1::JobSpec* spec, const FieldDescriptor* f, const std::string& text) {
+// Sets one scalar field of `spec` (a JobSpec or one of its sections) from text, by the field's
+// type; `name` is how errors and the field rules call it ("workers", "slurm.time").
+Status SetField(google::protobuf::Message* spec, const FieldDescriptor* f, const std::string& name,
+                const std::string& text) {
   const auto* r = spec->GetReflection();
-  const std::string& name = f->name();
   switch (f->cpp_type()) {
     case FieldDescriptor::CPPTYPE_STRING:
       CYCLR_RETURN_IF_ERROR(CheckJobString(name, text));
       r->SetString(spec, f, text);
       return Status::Ok();
     case FieldDescriptor::CPPTYPE_INT32: {
-      CYCLR_ASSIGN_OR_RETURN(long long v, ParseInteger(name, text, std::numeric_limits<int32_t>::min(),
-                                                       std::numeric_limits<int32_t>::max()));
+      CYCLR_ASSIGN_OR_RETURN(long long v,
+                             ParseInteger(name, text, std::numeric_limits<int32_t>::min(),
+                                          std::numeric_limits<int32_t>::max()));
       r->SetInt32(spec, f, static_cast<int32_t>(v));
       return Status::Ok();
     }
     case FieldDescriptor::CPPTYPE_INT64: {
-      CYCLR_ASSIGN_OR_RETURN(long long v, ParseInteger(name, text, std::numeric_limits<int64_t>::min(),
-                                                       std::numeric_limits<int64_t>::max()));
+      CYCLR_ASSIGN_OR_RETURN(long long v,
+                             ParseInteger(name, text, std::numeric_limits<int64_t>::min(),
+                                          std::numeric_limits<int64_t>::max()));
       r->SetInt64(spec, f, v);
       return Status::Ok();
     }
@@ -97,7 +102,75 @@ Status SetField(v1::JobSpec* spec, const FieldDescriptor* f, const std::string& 
   }
 }
 
+// kubernetes.node_selector "KEY=VALUE,KEY=VALUE" (labels hold neither ',' nor '=').
+Status SetNodeSelector(v1::KubernetesOptions* k, const std::string& text) {
+  std::stringstream in(text);
+  for (std::string pair; std::getline(in, pair, ',');) {
+    const size_t eq = pair.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return Status::InvalidArgument("kubernetes.node_selector " + limits::Echo(pair) +
+                                     " is not KEY=VALUE");
+    }
+    (*k->mutable_node_selector())[pair.substr(0, eq)] = pair.substr(eq + 1);
+  }
+  return Status::Ok();
+}
+
+// "slurm.partition" -> spec.slurm.partition.
+Status SetSectionField(v1::JobSpec* spec, const std::string& name, const std::string& text) {
+  const size_t dot = name.find('.');
+  const FieldDescriptor* section = v1::JobSpec::descriptor()->FindFieldByName(name.substr(0, dot));
+  const std::vector<std::string>& known = ClusterOptionNames();
+  if (section == nullptr || std::find(known.begin(), known.end(), name) == known.end()) {
+    return Status::InvalidArgument("job option " + limits::Echo(name) + " is unknown; expected " +
+                                   "one of " + JoinNames(known));
+  }
+  google::protobuf::Message* sub = spec->GetReflection()->MutableMessage(spec, section);
+  if (name == "kubernetes.node_selector") {
+    return SetNodeSelector(static_cast<v1::KubernetesOptions*>(sub), text);
+  }
+  return SetField(sub, sub->GetDescriptor()->FindFieldByName(name.substr(dot + 1)), name, text);
+}
+
+// The `slurm:` or `kubernetes:` map of a job file as dotted options; node_selector may be a map.
+StatusOr<OptionMap> SectionOptions(const YAML::Node& root, const std::string& section,
+                                   const std::string& path) {
+  OptionMap out;
+  YAML::Node node = root[section];
+  if (!node) return out;
+  std::vector<std::string> known;
+  for (const std::string& n : ClusterOptionNames()) {
+    if (n.rfind(section + ".", 0) == 0) known.push_back(n.substr(section.size() + 1));
+  }
+  const std::string where = section + ": in " + path;
+  CYCLR_ASSIGN_OR_RETURN(OptionMap plain, ScalarOptions(node, where, known, {"node_selector"}));
+  for (const auto& [k, v] : plain) out[section + "." + k] = v;
+  if (node.IsMap() && node["node_selector"]) {
+    CYCLR_ASSIGN_OR_RETURN(
+        OptionMap labels,
+        ScalarOptions(node["node_selector"], "node_selector: in " + where, {}, {}, true));
+    std::string joined;
+    for (const auto& [k, v] : labels) joined += (joined.empty() ? "" : ",") + k + "=" + v;
+    out[section + ".node_selector"] = joined;
+  }
+  return out;
+}
+
 }  // namespace
+
+const std::vector<std::string>& ClusterOptionNames() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const char* section : {"slurm", "kubernetes"}) {
+      const auto* f = v1::JobSpec::descriptor()->FindFieldByName(section);
+      const auto* d = f->message_type();
+      for (int i = 0; i < d->field_count(); ++i)
+        out.push_back(std::string(section) + "." + d->field(i)->name());
+    }
+    return out;
+  }();
+  return names;
+}
 
 const std::map<std::string, std::string>& JobOptionHelp() {
   static const std::map<std::string, std::string> help = {
@@ -123,7 +196,7 @@ const std::map<std::string, std::string>& JobOptionHelp() {
       {"backend", "gloo | nccl"},
       {"bucket_mb", "gradient bucket size in MB"},
       {"threads", "intra-op threads per worker (0 = cores / workers)"},
-      {"launcher", "local | external"},
+      {"launcher", "local | slurm | kubernetes (started by the coordinator) | external (by you)"},
       {"checkpoint_dir", "folder for checkpoints (none if empty)"},
       {"checkpoint_every", "steps between checkpoints (0 = only at the end)"},
       {"checkpoint_keep", "newest N checkpoints kept (0 = 3)"},
@@ -143,7 +216,10 @@ const std::vector<std::string>& JobOptionNames() {
     std::vector<std::string> out;
     const auto* d = v1::JobSpec::descriptor();
     for (int i = 0; i < d->field_count(); ++i) {
-      if (d->field(i)->name() != kScheduleField) out.push_back(d->field(i)->name());
+      // (schedule, slurm and kubernetes are sections: their own maps in a file)
+      if (d->field(i)->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) {
+        out.push_back(d->field(i)->name());
+      }
     }
     return out;
   }();
@@ -165,12 +241,17 @@ const std::set<std::string>& JobBoolOptionNames() {
 StatusOr<JobFile> LoadJobFile(const std::string& path) {
   CYCLR_ASSIGN_OR_RETURN(YAML::Node root, LoadYamlFile(path));
   JobFile out;
-  CYCLR_ASSIGN_OR_RETURN(out.job, ScalarOptions(root, path, JobOptionNames(), {kScheduleField}));
+  CYCLR_ASSIGN_OR_RETURN(out.job, ScalarOptions(root, path, JobOptionNames(),
+                                                {kScheduleField, "slurm", "kubernetes"}));
+  for (const char* section : {"slurm", "kubernetes"}) {
+    CYCLR_ASSIGN_OR_RETURN(OptionMap options, SectionOptions(root, section, path));
+    out.job = Merge(std::move(out.job), options);
+  }
   YAML::Node schedule = root[kScheduleField];
   if (schedule) {
-    CYCLR_ASSIGN_OR_RETURN(out.schedule,
-                           ScalarOptions(schedule, std::string("schedule: in ") + path,
-                                         SpecOptionNames()));
+    CYCLR_ASSIGN_OR_RETURN(
+        out.schedule,
+        ScalarOptions(schedule, std::string("schedule: in ") + path, SpecOptionNames()));
   }
   return out;
 }
@@ -188,12 +269,20 @@ StatusOr<v1::JobSpec> BuildJobSpec(const OptionMap& job, const ScheduleSpec& sch
   v1::JobSpec spec;
   const auto* d = v1::JobSpec::descriptor();
   for (const auto& [name, text] : job) {
+    if (name.find('.') != std::string::npos) {
+      CYCLR_RETURN_IF_ERROR(SetSectionField(&spec, name, text));
+      continue;
+    }
     const FieldDescriptor* f = d->FindFieldByName(name);
     if (f == nullptr || name == kScheduleField) {
       return Status::InvalidArgument("job option " + limits::Echo(name) +
                                      " is unknown; expected one of " + JoinNames(JobOptionNames()));
     }
-    CYCLR_RETURN_IF_ERROR(SetField(&spec, f, text));
+    if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      return Status::InvalidArgument("job option " + name + " is a section: give its fields (" +
+                                     name + ".FIELD, or a " + name + ": map in the job file)");
+    }
+    CYCLR_RETURN_IF_ERROR(SetField(&spec, f, name, text));
   }
   *spec.mutable_schedule() = ToProto(schedule);
   return spec;

@@ -6,7 +6,12 @@
 //   workers: 2
 //   epochs: 3
 //   schedule: {policy: triangular2, base_lr: 0.001, max_lr: 0.1, step_size_up: 200}
-// JSON with the same shape works too. Flags override the file, field by field.
+// JSON with the same shape works too. Flags override the file, field by field. A cluster
+// scheduler's options are sections of their own:
+//   launcher: slurm
+//   slurm: {partition: gpu, time: "2:00:00", gpus_per_task: 1}
+//   kubernetes: {image: ghcr.io/me/cyclr:1, node_selector: {gpu: h200}}
+// and travel as dotted options ("slurm.partition", "kubernetes.node_selector" as K=V,K=V).
 #pragma once
 
 #include <map>
@@ -25,8 +30,12 @@ struct JobFile {
   OptionMap schedule;  // the `schedule:` map (may be empty)
 };
 
-// The JobSpec field names a file or flags may set (every field but `schedule`), in proto order.
+// The JobSpec field names a file or flags may set (every field but the sections: schedule, slurm,
+// kubernetes), in proto order.
 const std::vector<std::string>& JobOptionNames();
+// The dotted names of the scheduler sections' fields: "slurm.partition", ...,
+// "kubernetes.node_selector".
+const std::vector<std::string>& ClusterOptionNames();
 // The help text of each of them (cyclrctl's flags).
 const std::map<std::string, std::string>& JobOptionHelp();
 // Those of them that are booleans (flags without a value mean true).

@@ -81,15 +81,17 @@ StatusOr<YAML::Node> ParseYamlText(const std::string& text, const std::string& p
 
 StatusOr<OptionMap> ScalarOptions(const YAML::Node& node, const std::string& where,
                                   const std::vector<std::string>& known,
-                                  const std::vector<std::string>& skip) {
-  if (!node.IsMap()) return Status::InvalidArgument(where + " must be a mapping of names to values");
+                                  const std::vector<std::string>& skip, bool any_key) {
+  if (!node.IsMap())
+    return Status::InvalidArgument(where + " must be a mapping of names to values");
   OptionMap out;
   for (const auto& kv : node) {
-    if (!kv.first.IsScalar()) return Status::InvalidArgument(where + " has a key that is not a name");
+    if (!kv.first.IsScalar())
+      return Status::InvalidArgument(where + " has a key that is not a name");
     std::string key = kv.first.Scalar();
     if (std::find(skip.begin(), skip.end(), key) != skip.end()) continue;
     const std::string option = "option " + limits::Echo(key) + " in " + where;
-    if (std::find(known.begin(), known.end(), key) == known.end()) {
+    if (!any_key && std::find(known.begin(), known.end(), key) == known.end()) {
       return Status::InvalidArgument(option + " is unknown; expected one of " + JoinNames(known));
     }
     if (kv.second.IsNull()) return Status::InvalidArgument(option + " has no value");

@@ -4,11 +4,11 @@
 // produce, so that core's one parser and validator sees every value the same way.
 #pragma once
 
+#include <yaml-cpp/yaml.h>
+
 #include <map>
 #include <string>
 #include <vector>
-
-#include <yaml-cpp/yaml.h>
 
 #include "core/status.h"
 
@@ -29,9 +29,10 @@ StatusOr<YAML::Node> ParseYamlText(const std::string& text, const std::string& p
 // Reads the mapping `node` whose keys must all be in `known` and whose values must be scalars;
 // keys listed in `skip` are ignored here (e.g. a nested `schedule:` map read separately).
 // `where` names the source in errors: "option 'foo' in job.yaml is unknown; expected one of ...".
+// `any_key`: every key is accepted (a map of labels).
 StatusOr<OptionMap> ScalarOptions(const YAML::Node& node, const std::string& where,
                                   const std::vector<std::string>& known,
-                                  const std::vector<std::string>& skip = {});
+                                  const std::vector<std::string>& skip = {}, bool any_key = false);
 
 // "a, b, c".
 std::string JoinNames(const std::vector<std::string>& names);

@@ -101,6 +101,16 @@ std::string WaitingText(const v1::Job& job) {
   return out + " (since " + TimeText(job.waiting_since_unix_ms()) + ")";
 }
 
+// "job 42 RUNNING on node[1-2]" / "job 42 PENDING (Resources)", "submitted 2 times".
+std::string ClusterText(const v1::Job& job) {
+  const v1::ClusterJob& c = job.cluster();
+  std::string out = "job " + c.id() + " " + OrDash(c.state());
+  if (!c.nodes().empty()) out += " on " + c.nodes();
+  if (!c.reason().empty()) out += " (" + c.reason() + ")";
+  if (c.submissions() > 1) out += ", submitted " + std::to_string(c.submissions()) + " times";
+  return out;
+}
+
 std::string FormatJob(const v1::Job& job, OutputFormat format) {
   if (format == OutputFormat::kJson) return ToJson(job);
   const v1::JobSpec& s = job.spec();
@@ -130,14 +140,16 @@ std::string FormatJob(const v1::Job& job, OutputFormat format) {
   AddField(
       &out, "workers",
       std::to_string(s.workers()) + " (" + OrDash(s.backend()) + ", " + OrDash(s.launcher()) + ")");
+  if (!job.cluster().id().empty()) AddField(&out, job.cluster().scheduler(), ClusterText(job));
   AddField(&out, "training",
            (s.model_file().empty() ? OrDash(s.model()) : s.model_file()) + " on " +
                OrDash(s.dataset()) + ", " + OrDash(s.optimizer()) + ", batch " +
                std::to_string(s.batch_size()) + " per worker" +
                (s.loss() == "mse" ? ", loss mse" : ""));
   if (!s.model_file().empty() && !s.output_dir().empty()) {
-    AddField(&out, "trained model", s.output_dir() + "/model.pt" +
-                                        (job.state() == v1::SUCCEEDED ? "" : " (written at the end)"));
+    AddField(&out, "trained model",
+             s.output_dir() + "/model.pt" +
+                 (job.state() == v1::SUCCEEDED ? "" : " (written at the end)"));
   } else if (!s.model_file().empty() && !s.checkpoint_dir().empty()) {
     AddField(&out, "trained model", s.checkpoint_dir() + "/model.pt (with each checkpoint)");
   }

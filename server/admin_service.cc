@@ -1,5 +1,8 @@
 #include "server/admin_service.h"
 
+#include <cstdio>
+
+#include "server/manager_util.h"
 #include "server/rpc_observer.h"
 
 namespace cyclr {
@@ -14,6 +17,12 @@ v1::TokenInfo Info(const TokenRow& row) {
   return info;
 }
 
+// One line in the coordinator's log (0600) per token change: who did what, when.
+void Audit(const Identity& who, const std::string& what) {
+  std::fprintf(stderr, "cyclr: audit %lld: %s %s\n", static_cast<long long>(NowUnixMs()),
+               who.name.c_str(), what.c_str());
+}
+
 }  // namespace
 
 grpc::Status AdminService::CreateToken(grpc::ServerContext* ctx, const v1::CreateTokenRequest* req,
@@ -25,6 +34,7 @@ grpc::Status AdminService::CreateToken(grpc::ServerContext* ctx, const v1::Creat
     if (!role.ok()) return ToGrpc(role.status());
     StatusOr<std::string> token = auth_->CreateToken(req->name(), *role);
     if (!token.ok()) return ToGrpc(token.status());
+    Audit(*who, "created token \"" + req->name() + "\" (role " + req->role() + ")");
     resp->set_token(*token);
     resp->mutable_info()->set_name(req->name());
     resp->mutable_info()->set_role(req->role());
@@ -37,7 +47,9 @@ grpc::Status AdminService::RevokeToken(grpc::ServerContext* ctx, const v1::Revok
   return Observe(metrics_, "RevokeToken", [&] {
     StatusOr<Identity> who = auth_->RequireUser(*ctx, Role::kAdmin);
     if (!who.ok()) return ToGrpc(who.status());
-    return ToGrpc(auth_->RevokeToken(req->name()));
+    Status revoked = auth_->RevokeToken(req->name());
+    if (revoked.ok()) Audit(*who, "revoked token \"" + req->name() + "\"");
+    return ToGrpc(revoked);
   });
 }
 

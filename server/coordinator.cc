@@ -10,7 +10,11 @@
 #include <filesystem>
 
 #include "proto/authorized_channel.h"
+#include "server/kubernetes_launcher.h"
+#include "server/local_launcher.h"
 #include "server/manager_util.h"
+#include "server/metrics_tls.h"
+#include "server/slurm_launcher.h"
 
 namespace cyclr {
 namespace {
@@ -19,6 +23,33 @@ namespace {
 std::string HostOf(const std::string& host_port) {
   size_t colon = host_port.rfind(':');
   return colon == std::string::npos ? host_port : host_port.substr(0, colon);
+}
+
+TlsFiles MetricsTlsFiles(const CoordinatorOptions& o) {
+  TlsFiles tls;
+  tls.cert = o.metrics_tls_cert;
+  tls.key = o.metrics_tls_key;
+  tls.cert_flag = "--metrics-tls-cert";
+  tls.key_flag = "--metrics-tls-key";
+  return tls;
+}
+
+// /metrics off loopback needs TLS or basic auth (or --insecure), as gRPC needs TLS. Its TLS files
+// are read here, so a bad one is refused before the state file is written.
+Status CheckMetricsTransport(const CoordinatorOptions& o) {
+  if (o.metrics.empty()) return Status::Ok();
+  if (!o.metrics_tls_cert.empty() || !o.metrics_tls_key.empty()) {
+    CYCLR_RETURN_IF_ERROR(ReadKeyCertPem(MetricsTlsFiles(o)).status());
+    return LoadCivetWebSsl();
+  }
+  if (o.metrics_auth_file.empty() && !IsLoopbackAddress(o.metrics) && !o.insecure) {
+    return Status::FailedPrecondition(
+        "refusing to serve /metrics on " + o.metrics +
+        " without TLS or basic auth: anyone who reaches it could read every job's metrics; give "
+        "--metrics-tls-cert and --metrics-tls-key, and/or --metrics-auth-file, or --insecure to "
+        "accept that");
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -42,8 +73,8 @@ Status Coordinator::Init() {
   CYCLR_ASSIGN_OR_RETURN(store_, StateStore::Open(options_.state_path));
   Authenticator::Options ao;
   ao.enabled = !options_.insecure;
-  ao.admin_token_file = options_.token_file.empty() ? DefaultTokenFile(options_.state_path)
-                                                    : options_.token_file;
+  ao.admin_token_file =
+      options_.token_file.empty() ? DefaultTokenFile(options_.state_path) : options_.token_file;
   CYCLR_ASSIGN_OR_RETURN(auth_, Authenticator::Open(ao, store_.get()));
   schedules_ = std::make_unique<ScheduleManager>(store_.get());
   registry_ = std::make_unique<WorkerRegistry>(
@@ -75,21 +106,7 @@ Status Coordinator::Init() {
       [this](const std::string& job, int rank) { return registry_->Alive(job, rank); });
   CYCLR_RETURN_IF_ERROR(jobs_->Recover());
   metrics_ = std::make_unique<MetricsExporter>([this] { return MetricsSnapshot(); });
-  if (!options_.metrics.empty()) {
-    std::string user, password;
-    if (!options_.metrics_auth_file.empty()) {
-      CYCLR_ASSIGN_OR_RETURN(std::string line,
-                             ReadTokenFile(options_.metrics_auth_file, "--metrics-auth-file"));
-      const size_t colon = line.find(':');
-      if (colon == 0 || colon == std::string::npos || colon + 1 == line.size()) {
-        return Status::InvalidArgument("--metrics-auth-file " + options_.metrics_auth_file +
-                                       " must hold USER:PASSWORD on its first line");
-      }
-      user = line.substr(0, colon);
-      password = line.substr(colon + 1);
-    }
-    CYCLR_RETURN_IF_ERROR(metrics_->Listen(options_.metrics, user, password));
-  }
+  if (!options_.metrics.empty()) CYCLR_RETURN_IF_ERROR(ListenMetrics());
   job_service_ = std::make_unique<JobService>(jobs_.get(), auth_.get(), metrics_.get());
   schedule_service_ =
       std::make_unique<ScheduleService>(schedules_.get(), auth_.get(), metrics_.get());
@@ -100,7 +117,25 @@ Status Coordinator::Init() {
   return Status::Ok();
 }
 
+Status Coordinator::ListenMetrics() {
+  MetricsListenOptions mo;
+  mo.tls = MetricsTlsFiles(options_);
+  if (!options_.metrics_auth_file.empty()) {
+    CYCLR_ASSIGN_OR_RETURN(std::string line,
+                           ReadTokenFile(options_.metrics_auth_file, "--metrics-auth-file"));
+    const size_t colon = line.find(':');
+    if (colon == 0 || colon == std::string::npos || colon + 1 == line.size()) {
+      return Status::InvalidArgument("--metrics-auth-file " + options_.metrics_auth_file +
+                                     " must hold USER:PASSWORD on its first line");
+    }
+    mo.user = line.substr(0, colon);
+    mo.password = line.substr(colon + 1);
+  }
+  return metrics_->Listen(options_.metrics, mo);
+}
+
 StatusOr<std::shared_ptr<grpc::ServerCredentials>> Coordinator::CheckTransport() const {
+  CYCLR_RETURN_IF_ERROR(CheckMetricsTransport(options_));
   if (options_.tls.cert.empty() && !IsLoopbackAddress(options_.listen) && !options_.insecure) {
     return Status::FailedPrecondition(
         "refusing to listen on " + options_.listen +
@@ -114,7 +149,6 @@ StatusOr<std::shared_ptr<grpc::ServerCredentials>> Coordinator::CheckTransport()
 Status Coordinator::StartServer() {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  const TlsFiles& tls = options_.tls;
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options_.listen, server_credentials_, &port_);
   // Clients (cyclrctl --follow) ping every 10 s to notice a frozen coordinator: allow it.
@@ -131,22 +165,65 @@ Status Coordinator::StartServer() {
   address_ = HostOf(options_.listen) + ":" + std::to_string(port_);
   if (address_.rfind("0.0.0.0:", 0) == 0) address_ = "127.0.0.1:" + std::to_string(port_);
 
-  LocalLauncher::Options lo;
-  lo.worker_binary = options_.worker_binary.empty() ? LocalLauncher::DefaultWorkerBinary()
-                                                    : options_.worker_binary;
-  lo.coordinator_address = address_;
-  lo.work_dir = options_.work_dir;
-  if (!tls.cert.empty()) {
-    lo.worker_tls.ca = options_.worker_ca.empty() ? tls.cert : options_.worker_ca;
-    if (!tls.ca.empty()) lo.worker_tls.cert = tls.cert, lo.worker_tls.key = tls.key;
-  }
-  lo.stop_grace = options_.stop_grace;
-  lo.stop_on_destroy = false;
-  launcher_ =
-      std::make_unique<LocalLauncher>(lo, [this](const WorkerExit& x) { jobs_->OnWorkerExit(x); });
+  CYCLR_RETURN_IF_ERROR(MakeLaunchers());
   jobs_->SetLauncher(launcher_.get());
   jobs_->AdoptWorkers();
   watchdog_ = std::thread([this] { WatchHeartbeats(); });
+  return Status::Ok();
+}
+
+Status Coordinator::MakeLaunchers() {
+  const TlsFiles& tls = options_.tls;
+  TlsFiles worker_tls;
+  if (!tls.cert.empty()) {
+    worker_tls.ca = options_.worker_ca.empty() ? tls.cert : options_.worker_ca;
+    if (!tls.ca.empty()) worker_tls.cert = tls.cert, worker_tls.key = tls.key;
+  }
+  const std::string worker_binary = options_.worker_binary.empty()
+                                        ? LocalLauncher::DefaultWorkerBinary()
+                                        : options_.worker_binary;
+  auto on_exit = [this](const WorkerExit& x) { jobs_->OnWorkerExit(x); };
+  auto on_change = [this](const std::string& job, const v1::ClusterJob& c) {
+    jobs_->OnClusterChange(job, c);
+  };
+  launcher_ = std::make_unique<LauncherRouter>();
+  LocalLauncher::Options lo;
+  lo.worker_binary = worker_binary;
+  lo.coordinator_address = address_;
+  lo.work_dir = options_.work_dir;
+  lo.worker_tls = worker_tls;
+  lo.stop_grace = options_.stop_grace;
+  lo.stop_on_destroy = false;
+  launcher_->Add("local", std::make_unique<LocalLauncher>(lo, on_exit));
+  const ClusterOptions& c = options_.cluster;
+  const std::string cluster_address = c.worker_address.empty() ? address_ : c.worker_address;
+  if (c.slurm) {
+    SlurmLauncher::Options so;
+    so.bin_dir = c.slurm_bin_dir;
+    so.worker_binary = worker_binary;
+    so.coordinator_address = cluster_address;
+    so.work_dir = std::filesystem::absolute(options_.work_dir).lexically_normal().string();
+    so.worker_tls = worker_tls;
+    so.poll_interval = c.poll_interval;
+    launcher_->Add("slurm", std::make_unique<SlurmLauncher>(so, on_exit, on_change));
+  }
+  if (c.kubernetes) {
+    if (c.worker_address.empty()) {
+      return Status::InvalidArgument(
+          "--kubernetes needs --cluster-worker-address HOST:PORT: the address worker pods dial "
+          "(they cannot reach " +
+          address_ + ")");
+    }
+    KubernetesLauncher::Options ko;
+    ko.kubectl = c.kubectl;
+    ko.default_namespace = c.k8s_namespace;
+    ko.default_image = c.k8s_image;
+    ko.coordinator_address = cluster_address;
+    ko.tls_ca_secret = c.k8s_tls_ca_secret;
+    ko.work_dir = options_.work_dir;
+    ko.poll_interval = c.poll_interval;
+    launcher_->Add("kubernetes", std::make_unique<KubernetesLauncher>(ko, on_exit, on_change));
+  }
   return Status::Ok();
 }
 

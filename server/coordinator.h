@@ -25,11 +25,13 @@
 #include "proto/tls_credentials.h"
 #include "server/admin_service.h"
 #include "server/authenticator.h"
-#include "server/path_policy.h"
+#include "server/cluster_options.h"
 #include "server/job_manager.h"
 #include "server/job_service.h"
+#include "server/launcher_router.h"
 #include "server/local_launcher.h"
 #include "server/metrics_exporter.h"
+#include "server/path_policy.h"
 #include "server/schedule_manager.h"
 #include "server/schedule_service.h"
 #include "server/state_store.h"
@@ -44,6 +46,7 @@ struct CoordinatorOptions {
   std::string state_path = "./cyclr-state.db";
   std::string work_dir = "./.cyclr";
   std::string worker_binary;  // empty: cyclr-worker next to this executable
+  ClusterOptions cluster;     // launchers slurm and kubernetes (off by default)
   std::chrono::milliseconds heartbeat_timeout{10000};
   std::chrono::milliseconds register_timeout{300000};  // see JobManager::Options
   std::chrono::milliseconds retain{0};  // ended jobs older than this are deleted; 0 = never
@@ -59,8 +62,9 @@ struct CoordinatorOptions {
   TlsFiles tls;
   std::string worker_ca;
   // Authentication off, and plaintext allowed on an address other than loopback (the flag
-  // --insecure): anyone who can reach the port controls jobs. Otherwise every call needs a token
-  // (authenticator.h) and plaintext is served on loopback only.
+  // --insecure): anyone who can reach the port controls jobs (and, for /metrics without TLS or
+  // basic auth, reads them). Otherwise every call needs a token (authenticator.h) and plaintext is
+  // served on loopback only.
   bool insecure = false;
   // The admin token: read, or created (0600) with a new token. Empty: beside state_path, named
   // cyclr-admin.token.
@@ -71,6 +75,12 @@ struct CoordinatorOptions {
   // /metrics behind HTTP basic auth: a file whose first line is USER:PASSWORD ("" = open; the
   // endpoint is on loopback by default).
   std::string metrics_auth_file;
+  // /metrics over HTTPS only (TLS 1.2+), with this certificate chain and private key: PEM files,
+  // both or neither (--metrics-tls-cert, --metrics-tls-key; they may be the gRPC ones). Read at
+  // start, before anything is written; see metrics_tls.h. Off loopback, /metrics needs this or
+  // metrics_auth_file (better both) unless `insecure`.
+  std::string metrics_tls_cert;
+  std::string metrics_tls_key;
 };
 
 // Where the admin token lives by default: cyclr-admin.token in the state file's folder.
@@ -97,10 +107,15 @@ class Coordinator {
 
  private:
   explicit Coordinator(CoordinatorOptions options) : options_(std::move(options)) {}
-  // Plaintext off loopback without --insecure is refused; TLS files are read (before Init()).
+  // Plaintext off loopback without --insecure is refused (gRPC; /metrics without TLS or basic
+  // auth); TLS files are read (before Init()).
   StatusOr<std::shared_ptr<grpc::ServerCredentials>> CheckTransport() const;
   Status Init();
+  Status ListenMetrics();  // REQUIRES: metrics_ made, options_.metrics not empty
   Status StartServer();
+  // The launchers (local always, slurm and kubernetes when enabled) behind one router; after
+  // the server is listening (workers dial address_).
+  Status MakeLaunchers();
   std::vector<JobMetrics> MetricsSnapshot() const;
   void WatchHeartbeats();  // the watchdog thread
 
@@ -118,7 +133,7 @@ class Coordinator {
   std::unique_ptr<AdminService> admin_service_;
   std::shared_ptr<grpc::ServerCredentials> server_credentials_;
   std::unique_ptr<grpc::Server> server_;
-  std::unique_ptr<LocalLauncher> launcher_;
+  std::unique_ptr<LauncherRouter> launcher_;
   std::string address_;
   int port_ = 0;
   bool shut_down_ = false;

@@ -67,7 +67,7 @@ StatusOr<v1::Job> JobManager::Launch(v1::JobSpec spec) {
     CYCLR_RETURN_IF_ERROR(schedules_->AddJob(spec.name(), std::move(timeline), 0, false));
     Entry& e = AddEntry(std::move(job));
     out = ToJob(e);
-    if (spec.launcher() == "local") launcher = launcher_;
+    if (spec.launcher() != "external") launcher = launcher_;
     // Before the processes start: an exit may be reported before Launch returns.
     if (launcher) Expect(&e);
   }
@@ -154,7 +154,7 @@ StatusOr<bool> JobManager::Report(const v1::ReportProgressRequest& r) {
     rank.heard = true;
     if (e->restarting) {
       // The failed group's last words (errors from losing a peer): its exits decide.
-    } else if (!r.error().empty() && (!LocalWithLauncher(*e) || IsFinalWorkerError(r.error()))) {
+    } else if (!r.error().empty() && (!Managed(*e) || IsFinalWorkerError(r.error()))) {
       stop_workers = Finish(
           e, v1::FAILED, "rank " + std::to_string(r.rank()) + " reported an error: " + r.error());
       stop_reply = true;
@@ -241,7 +241,7 @@ v1::Job JobManager::ToJob(const Entry& e) const {
     *rs = st.status;
     rs->set_alive(alive_ ? alive_(job.name(), rank) : false);
   }
-  if (!IsTerminal(job.state()) && !e.restarting && LocalWithLauncher(e)) {
+  if (!IsTerminal(job.state()) && !e.restarting && Managed(e)) {
     for (const auto& [rank, st] : e.ranks) {
       if (!st.heard && !st.finished) job.add_waiting_ranks(rank);
     }
@@ -316,7 +316,7 @@ bool JobManager::Finish(Entry* e, v1::JobState state, const std::string& reason)
   Status s = Persist(e, true);
   if (!s.ok())
     std::fprintf(stderr, "cyclr: saving job %s: %s\n", e->job.name().c_str(), s.ToString().c_str());
-  return state != v1::SUCCEEDED && e->job.spec().launcher() == "local" && launcher_ != nullptr;
+  return state != v1::SUCCEEDED && Managed(*e);
 }
 
 void JobManager::MaybeSucceed(Entry* e) {

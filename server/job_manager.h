@@ -69,6 +69,9 @@ namespace cyclr {
 // Whether a worker's reported error ends its job without a restart: a divergence ("loss
 // diverged"), which the same checkpoint and LR would only repeat.
 bool IsFinalWorkerError(const std::string& error);
+// Whether spec.launcher() names a cluster scheduler (slurm, kubernetes): the workers run in an
+// allocation the launcher follows (Job.cluster).
+bool IsClusterLauncher(const std::string& launcher);
 
 struct JobSnapshot {
   int64_t generation = 0;
@@ -156,6 +159,9 @@ class JobManager {
   StatusOr<bool> Report(const v1::ReportProgressRequest& report);
   // From the launcher: a worker process ended.
   void OnWorkerExit(const WorkerExit& exit);
+  // From a cluster launcher: the job's allocation changed (kept as Job.cluster, persisted when
+  // its state changes). When it stops being queued, the ranks' registration timeout starts.
+  void OnClusterChange(const std::string& job, const v1::ClusterJob& cluster);
   // After SetLauncher, at start-up: adopts the recorded workers of every unfinished local job and
   // gives each rank max(heartbeat_timeout, adoption_grace) from now to report.
   void AdoptWorkers();
@@ -168,6 +174,13 @@ class JobManager {
   void GrantGrace(Clock::time_point now);
 
   StatusOr<JobSnapshot> Snapshot(const std::string& name) const;
+
+  // A piece of a rank's log from the job's launcher (Launcher::ReadLog; called without mu_
+  // held, it may run kubectl). NOT_FOUND for an unknown job or a log that does not exist;
+  // INVALID_ARGUMENT for a rank outside [0, workers); FAILED_PRECONDITION for an external job
+  // (its logs are wherever its workers run).
+  StatusOr<LogChunk> ReadWorkerLog(const std::string& name, int rank, int64_t offset,
+                                   int max_bytes) const;
 
   // The loss curve of an LR range test (job_manager_curve.cc): its points as stored, in step
   // order. NOT_FOUND; FAILED_PRECONDITION for a job whose schedule is not a range test.
@@ -247,12 +260,16 @@ class JobManager {
   // (after a coordinator restart or stall).
   Clock::time_point GraceSeen(Clock::time_point now) const;
   Entry& AddEntry(v1::Job job);  // REQUIRES mu_ held; the next seq
-  bool LocalWithLauncher(const Entry& e) const;
+  // A launcher starts and watches the job's workers (every launcher but external).
+  bool Managed(const Entry& e) const;
 
-  void StopWorkers(const std::string& name);             // REQUIRES mu_ NOT held
+  void StopWorkers(const std::string& name);  // REQUIRES mu_ NOT held
   // A new worker credential, then the launcher's Launch (REQUIRES mu_ NOT held).
   Status StartGroup(Launcher* launcher, const v1::JobSpec& spec);
   void Run(const std::string& name, const Followup& f);  // REQUIRES mu_ NOT held
+  // Recovery of a cluster job: the launcher follows its allocation again, or the group failed
+  // (job_manager_cluster.cc). REQUIRES mu_ NOT held.
+  void ReattachAllocation(Launcher* launcher, const v1::Job& job);
 
   StateStore* store_;
   ScheduleManager* schedules_;

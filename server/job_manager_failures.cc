@@ -12,12 +12,16 @@ bool IsFinalWorkerError(const std::string& error) {
   return error.find("loss diverged") != std::string::npos;
 }
 
-bool JobManager::LocalWithLauncher(const Entry& e) const {
-  return e.job.spec().launcher() == "local" && launcher_ != nullptr;
+bool JobManager::Managed(const Entry& e) const {
+  return e.job.spec().launcher() != "external" && launcher_ != nullptr;
+}
+
+bool IsClusterLauncher(const std::string& launcher) {
+  return launcher == "slurm" || launcher == "kubernetes";
 }
 
 bool JobManager::Restartable(const Entry& e) const {
-  return LocalWithLauncher(e) && e.job.restarts() < e.job.spec().max_restarts();
+  return Managed(e) && e.job.restarts() < e.job.spec().max_restarts();
 }
 
 void JobManager::Expect(Entry* e) {
@@ -102,25 +106,52 @@ std::string JobManager::Silence(const Entry& e, int r, Clock::time_point now) co
     return who + " sent nothing for more than " +
            std::to_string(options_.heartbeat_timeout.count()) + " ms";
   }
+  // A queued allocation: its workers cannot register before the scheduler starts them.
+  if (e.job.cluster().queued()) return "";
   if (now - rank.last_seen <= options_.register_timeout) return "";
-  std::string why = who + " did not register within " +
-                    std::to_string(options_.register_timeout.count()) + " ms of its start";
-  std::string tail = launcher_ ? launcher_->LogTail(e.job.name(), r) : "";
-  return tail.empty() ? why + " (its log is empty)" : why + "; its log ends: " + tail;
+  return who + " did not register within " + std::to_string(options_.register_timeout.count()) +
+         " ms of its start";
 }
 
 void JobManager::CheckHeartbeats(Clock::time_point now) {
+  struct Silent {
+    std::string job;
+    int rank;
+    bool registered;
+  };
+  std::vector<Silent> silent;
+  Launcher* launcher;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    launcher = launcher_;
+    for (auto& [name, e] : jobs_) {
+      if (IsTerminal(e.job.state()) || e.restarting || !Managed(e)) continue;
+      for (int r = 0; r < e.job.spec().workers(); ++r) {
+        if (Silence(e, r, now).empty()) continue;
+        silent.push_back({name, r, e.ranks[r].heard});
+        break;
+      }
+    }
+  }
+  if (silent.empty()) return;
+  // A rank that never registered fails its group with its log's last lines, read unlocked (the
+  // launcher may have to ask kubectl).
+  std::vector<std::string> tails;
+  for (const Silent& s : silent) {
+    tails.push_back(s.registered || !launcher ? "" : launcher->LogTail(s.job, s.rank));
+  }
   std::vector<std::pair<std::string, Followup>> failed;  // run once the lock is released
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (auto& [name, e] : jobs_) {
-      if (IsTerminal(e.job.state()) || e.restarting || !LocalWithLauncher(e)) continue;
-      for (int r = 0; r < e.job.spec().workers(); ++r) {
-        std::string why = Silence(e, r, now);
-        if (why.empty()) continue;
-        failed.emplace_back(name, GroupFailed(&e, why));
-        break;
+    for (size_t i = 0; i < silent.size(); ++i) {
+      Entry* e = Find(silent[i].job);
+      if (!e || IsTerminal(e->job.state()) || e->restarting) continue;
+      std::string why = Silence(*e, silent[i].rank, now);
+      if (why.empty()) continue;  // heard from while the log was read
+      if (!silent[i].registered) {
+        why += tails[i].empty() ? " (its log is empty)" : "; its log ends: " + tails[i];
       }
+      failed.emplace_back(silent[i].job, GroupFailed(e, why));
     }
   }
   for (const auto& [name, f] : failed) Run(name, f);
@@ -135,7 +166,7 @@ void JobManager::GrantGrace(Clock::time_point now) {
   std::lock_guard<std::mutex> lock(mu_);
   const Clock::time_point seen = GraceSeen(now);
   for (auto& [name, e] : jobs_) {
-    if (IsTerminal(e.job.state()) || !LocalWithLauncher(e)) continue;
+    if (IsTerminal(e.job.state()) || !Managed(e)) continue;
     for (auto& [r, rank] : e.ranks) rank.last_seen = std::max(rank.last_seen, seen);
   }
 }
@@ -152,7 +183,9 @@ Status JobManager::OnRegister(const std::string& name, int rank, int pid, bool r
     e->ranks[rank].last_seen = Clock::now();
     e->ranks[rank].heard = true;
     if (pid > 0) CYCLR_RETURN_IF_ERROR(store_->SaveWorkerPid(name, rank, pid));
-    if (pid > 0 && LocalWithLauncher(*e) && !e->live.count(rank)) adopt_with = launcher_;
+    // (A cluster job's workers run elsewhere: the allocation is what its launcher watches.)
+    const bool by_pid = Managed(*e) && !IsClusterLauncher(e->job.spec().launcher());
+    if (pid > 0 && by_pid && !e->live.count(rank)) adopt_with = launcher_;
     if (changed) {
       Changed(e);
       CYCLR_RETURN_IF_ERROR(Persist(e, true));
@@ -168,24 +201,32 @@ Status JobManager::OnRegister(const std::string& name, int rank, int pid, bool r
 
 void JobManager::AdoptWorkers() {
   std::vector<std::pair<std::string, std::map<int, int>>> recorded;
+  std::vector<v1::Job> allocations;  // cluster jobs: follow their allocation again
   Launcher* launcher;
   {
     std::lock_guard<std::mutex> lock(mu_);
     launcher = launcher_;
     if (!launcher) return;
     for (auto& [name, e] : jobs_) {
-      if (IsTerminal(e.job.state()) || !LocalWithLauncher(e)) continue;
+      if (IsTerminal(e.job.state()) || !Managed(e)) continue;
       const Clock::time_point seen = GraceSeen(Clock::now());
       for (int r = 0; r < e.job.spec().workers(); ++r) {
         // Ranks of a RUNNING job had registered with the previous coordinator.
         e.ranks[r].last_seen = seen;
         e.ranks[r].heard = e.job.state() == v1::RUNNING;
+        // The allocation holds every rank until the launcher reports its end.
+        if (IsClusterLauncher(e.job.spec().launcher())) e.live.insert(r);
       }
       e.group_started_unix_ms = NowUnixMs();
+      if (IsClusterLauncher(e.job.spec().launcher())) {
+        allocations.push_back(e.job);
+        continue;
+      }
       StatusOr<std::map<int, int>> pids = store_->LoadWorkerPids(name);
       if (pids.ok()) recorded.emplace_back(name, std::move(*pids));
     }
   }
+  for (const v1::Job& job : allocations) ReattachAllocation(launcher, job);
   for (const auto& [name, pids] : recorded) {
     for (const auto& [rank, pid] : pids) {
       if (!launcher->Adopt(name, rank, pid).ok()) continue;  // gone: heartbeats will tell

@@ -17,8 +17,9 @@ grpc::Status JobService::LaunchJob(grpc::ServerContext* ctx, const v1::LaunchJob
     const bool external = req->spec().launcher() == "external";
     if (!req->worker_token().empty()) {
       if (!external) {
-        return ToGrpc(Status::InvalidArgument(
-            "worker_token is for launcher external (local workers get theirs from the coordinator)"));
+        return ToGrpc(
+            Status::InvalidArgument("worker_token is for launcher external (local workers get "
+                                    "theirs from the coordinator)"));
       }
       if (Status bad = CheckWorkerSecret(req->worker_token()); !bad.ok()) return ToGrpc(bad);
     }
@@ -40,7 +41,8 @@ grpc::Status JobService::LaunchJob(grpc::ServerContext* ctx, const v1::LaunchJob
   });
 }
 
-grpc::Status JobService::GetJob(grpc::ServerContext* ctx, const v1::GetJobRequest* req, v1::Job* resp) {
+grpc::Status JobService::GetJob(grpc::ServerContext* ctx, const v1::GetJobRequest* req,
+                                v1::Job* resp) {
   return Observe(metrics_, "GetJob", [&] {
     StatusOr<Identity> who = auth_->RequireUser(*ctx, Role::kViewer);
     if (!who.ok()) return ToGrpc(who.status());
@@ -61,6 +63,24 @@ grpc::Status JobService::GetLossCurve(grpc::ServerContext* ctx, const v1::GetJob
     StatusOr<v1::LossCurve> curve = jobs_->LossCurve(req->name());
     if (!curve.ok()) return ToGrpc(curve.status());
     *resp = std::move(*curve);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status JobService::GetWorkerLog(grpc::ServerContext* ctx, const v1::GetWorkerLogRequest* req,
+                                      v1::WorkerLog* resp) {
+  return Observe(metrics_, "GetWorkerLog", [&] {
+    StatusOr<Identity> who = auth_->RequireUser(*ctx, Role::kViewer);
+    if (!who.ok()) return ToGrpc(who.status());
+    if (Status bad = CheckRequest(*req); !bad.ok()) return ToGrpc(bad);
+    const int max = req->max_bytes() == 0 ? kDefaultLogReadBytes : req->max_bytes();
+    StatusOr<LogChunk> chunk = jobs_->ReadWorkerLog(req->job(), req->rank(), req->offset(), max);
+    if (!chunk.ok()) return ToGrpc(chunk.status());
+    resp->set_data(std::move(chunk->data));
+    resp->set_offset(chunk->offset);
+    resp->set_next_offset(chunk->offset + static_cast<int64_t>(resp->data().size()));
+    resp->set_size(chunk->size);
+    resp->set_source(chunk->source);
     return grpc::Status::OK;
   });
 }

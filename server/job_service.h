@@ -36,6 +36,9 @@ class JobService final
   // The loss curve of an LR range test (JobManager::LossCurve).
   grpc::Status GetLossCurve(grpc::ServerContext* ctx, const v1::GetJobRequest* req,
                             v1::LossCurve* resp) override;
+  // A piece of a rank's log (JobManager::ReadWorkerLog); viewers may read it.
+  grpc::Status GetWorkerLog(grpc::ServerContext* ctx, const v1::GetWorkerLogRequest* req,
+                            v1::WorkerLog* resp) override;
   // Sends the job, then the job again after changes (the newest one when several came during a
   // write); ends OK after a terminal state, NOT_FOUND for an unknown job, CANCELLED when the
   // client cancels, UNAVAILABLE on Shutdown().

@@ -7,6 +7,8 @@
 #include "core/limits.h"
 #include "core/npy_dataset_files.h"
 #include "proto/proto_convert.h"
+#include "server/kubernetes_manifest.h"
+#include "server/slurm_script.h"
 
 namespace cyclr {
 namespace {
@@ -156,18 +158,35 @@ Status CheckModelAndData(const v1::JobSpec& s) {
         "models and datasets are classification");
   }
   if (s.dataset() == "npy" && s.data_dir().empty()) {
-    return Status::InvalidArgument("data_dir is required for dataset npy (a folder with "
-                                   "train_x.npy and train_y.npy)");
+    return Status::InvalidArgument(
+        "data_dir is required for dataset npy (a folder with "
+        "train_x.npy and train_y.npy)");
   }
   if (!s.normalize().empty()) {
     if (s.dataset() != "npy") {
-      return Status::InvalidArgument("normalize applies to dataset npy only (the built-in "
-                                     "datasets are normalised already)");
+      return Status::InvalidArgument(
+          "normalize applies to dataset npy only (the built-in "
+          "datasets are normalised already)");
     }
     double mean = 0, std = 1;
     CYCLR_RETURN_IF_ERROR(ParseNormalize(s.normalize(), "normalize", &mean, &std));
   }
   return Status::Ok();
+}
+
+// The launcher, and the options of a cluster scheduler (only with that scheduler).
+Status CheckLauncher(const v1::JobSpec& s) {
+  CYCLR_RETURN_IF_ERROR(
+      OneOf("launcher", s.launcher(), {"local", "external", "slurm", "kubernetes"}));
+  if (s.has_slurm() && s.launcher() != "slurm") {
+    return Status::InvalidArgument("slurm options are for launcher slurm, not " + s.launcher());
+  }
+  if (s.has_kubernetes() && s.launcher() != "kubernetes") {
+    return Status::InvalidArgument("kubernetes options are for launcher kubernetes, not " +
+                                   s.launcher());
+  }
+  CYCLR_RETURN_IF_ERROR(CheckSlurmOptions(s.slurm()));
+  return CheckKubernetesOptions(s.kubernetes());
 }
 
 }  // namespace
@@ -196,15 +215,15 @@ Status NormalizeJobSpec(v1::JobSpec* s) {
   CYCLR_RETURN_IF_ERROR(CheckModelAndData(*s));
   CYCLR_RETURN_IF_ERROR(OneOf("optimizer", s->optimizer(), {"sgd", "adamw"}));
   CYCLR_RETURN_IF_ERROR(OneOf("backend", s->backend(), {"", "gloo", "nccl"}));
-  CYCLR_RETURN_IF_ERROR(OneOf("launcher", s->launcher(), {"local", "external"}));
+  CYCLR_RETURN_IF_ERROR(CheckLauncher(*s));
   CYCLR_RETURN_IF_ERROR(CheckFaultTolerance(*s));
   if (!s->has_schedule()) return Status::InvalidArgument("schedule is required");
   StatusOr<ScheduleSpec> spec = FromProto(s->schedule());
   if (!spec.ok()) return spec.status().WithContext("schedule");
   // A range test records one curve point per step of its ramp, and the stored curve is bounded.
-  if (spec->policy == Policy::kRangeTest && spec->total_steps.value_or(0) > limits::kMaxCurvePoints) {
-    return Status::InvalidArgument("schedule.total_steps (" +
-                                   std::to_string(*spec->total_steps) +
+  if (spec->policy == Policy::kRangeTest &&
+      spec->total_steps.value_or(0) > limits::kMaxCurvePoints) {
+    return Status::InvalidArgument("schedule.total_steps (" + std::to_string(*spec->total_steps) +
                                    ") of a range-test job must be at most " +
                                    std::to_string(limits::kMaxCurvePoints) +
                                    " (one loss-curve point per step is kept)");
@@ -212,10 +231,10 @@ Status NormalizeJobSpec(v1::JobSpec* s) {
   // A probe trains a throwaway model: it must leave nothing a later job would resume from or
   // take as its result, and starts from the step its ramp starts at.
   if (spec->policy == Policy::kRangeTest) {
-    for (const auto& [field, value] : {std::pair<const char*, const std::string*>{
-                                           "checkpoint_dir", &s->checkpoint_dir()},
-                                       {"resume_from", &s->resume_from()},
-                                       {"output_dir", &s->output_dir()}}) {
+    for (const auto& [field, value] :
+         {std::pair<const char*, const std::string*>{"checkpoint_dir", &s->checkpoint_dir()},
+          {"resume_from", &s->resume_from()},
+          {"output_dir", &s->output_dir()}}) {
       if (!value->empty()) {
         return Status::InvalidArgument(std::string(field) +
                                        " must be empty for a range-test job: a probe trains a "

@@ -18,7 +18,9 @@
 //   momentum    [0, 1)                    (default 0.9 when unset; 0 = plain SGD)
 //   weight_decay finite, >= 0
 //   backend     "" | gloo | nccl
-//   launcher    local | external          (default local)
+//   launcher    local | external | slurm | kubernetes (default local); slurm and kubernetes
+//               options only with their launcher, checked by CheckSlurmOptions and
+//               CheckKubernetesOptions
 //   data_dir    default /usr/share/datasets/fashion-mnist (except for dataset npy)
 //   bucket_mb   > 0                       (default 25)
 //   seed        default 1 when 0

@@ -1,15 +1,20 @@
 // Launcher: starts and stops a job's worker processes.
 //
-// `local` jobs are started by LocalLauncher on this machine; `external` jobs start no processes
-// (Slurm or Kubernetes start the workers, which register themselves), so no launcher is called.
-// A launcher reports every worker exit through the callback it was built with; the JobManager
-// decides what an exit means (restart the group, FAILED, or a clean end).
+// One implementation per spec.launcher(): LocalLauncher (`local`: processes on this machine),
+// SlurmLauncher (`slurm`: a batch job, one task per rank), KubernetesLauncher (`kubernetes`: an
+// Indexed Job, one pod per rank); LauncherRouter hands each job to its own. `external` jobs start
+// no processes (someone else starts the workers, which register themselves), so no launcher is
+// called. A launcher reports every worker exit through the callback it was built with; the
+// JobManager decides what an exit means (restart the group, FAILED, or a clean end). A cluster
+// launcher reports the end of its allocation as an exit of every rank still running, and the
+// allocation's changes (queued, running on which nodes, ended why) through a ClusterCallback.
 //
 // Adopt() takes over a worker started by an earlier coordinator process (it is not our child, so
 // its exit status cannot be known): the launcher watches it by pid, reports its end with
 // status_known = false, and stops it like its own.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -34,6 +39,18 @@ struct WorkerExit {
 };
 
 using WorkerExitCallback = std::function<void(const WorkerExit&)>;
+// A cluster launcher's allocation changed (state, nodes, reason); called from the launcher's own
+// thread without any of its locks held.
+using ClusterCallback = std::function<void(const std::string& job, const v1::ClusterJob&)>;
+
+// A piece of a rank's log (Launcher::ReadLog).
+struct LogChunk {
+  std::string data;
+  int64_t offset = 0;  // where data starts in the log
+  int64_t size = 0;    // the log's size when it was read
+  std::string source;  // "/path/worker-0.log", "kubectl logs -n ns pod/x"
+  int64_t next_offset() const { return offset + static_cast<int64_t>(data.size()); }
+};
 
 class Launcher {
  public:
@@ -57,6 +74,21 @@ class Launcher {
     (void)job;
     (void)rank;
     return "";
+  }
+  // At most `max_bytes` of a rank's log from `offset` (negative: that many bytes before its
+  // end; past the end: empty data). NOT_FOUND when the launcher has no such log (yet). May
+  // block for a subprocess (kubectl), never while a lock of the caller is held. Thread-safe.
+  virtual StatusOr<LogChunk> ReadLog(const std::string& job, int rank, int64_t offset,
+                                     int max_bytes) const {
+    (void)rank, (void)offset, (void)max_bytes;
+    return Status::NotFound("no worker logs are kept for job \"" + job + "\"");
+  }
+  // After a coordinator restart: follow again the allocation of a recovered job that this
+  // launcher started before (job.cluster() names it); its end is reported as Launch()'s would
+  // be. OK and a no-op for launchers without allocations (local workers are adopted by pid).
+  virtual Status Reattach(const v1::Job& job) {
+    (void)job;
+    return Status::Ok();
   }
 };
 

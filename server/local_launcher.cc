@@ -16,35 +16,10 @@ extern char** environ;
 #include <vector>
 
 #include "core/limits.h"
+#include "server/log_file.h"
 
 namespace cyclr {
 namespace {
-
-// The last non-empty line of a file (reads at most its last 4 KiB).
-// The last `lines` non-empty lines of the file's last 4 KiB, joined by " | ".
-std::string LastLines(const std::string& path, int lines) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "";
-  in.seekg(0, std::ios::end);
-  std::streamoff size = in.tellg();
-  std::streamoff start = size > 4096 ? size - 4096 : 0;
-  in.seekg(start);
-  std::string tail((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::vector<std::string> kept;
-  size_t end = tail.size();
-  while (end > 0 && static_cast<int>(kept.size()) < lines) {
-    size_t nl = tail.rfind('\n', end - 1);
-    size_t begin = nl == std::string::npos ? 0 : nl + 1;
-    std::string line = tail.substr(begin, end - begin);
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-    if (!line.empty()) kept.insert(kept.begin(), line);
-    if (nl == std::string::npos) break;
-    end = nl;
-  }
-  std::string out;
-  for (const auto& l : kept) out += (out.empty() ? "" : " | ") + l;
-  return out;
-}
 
 std::string LastLine(const std::string& path) { return LastLines(path, 1); }
 
@@ -118,6 +93,11 @@ std::string LocalLauncher::LogTail(const std::string& job, int rank) const {
   return std::string(limits::CutUtf8(LastLines(LogPath(job, rank), 5), 1024));
 }
 
+StatusOr<LogChunk> LocalLauncher::ReadLog(const std::string& job, int rank, int64_t offset,
+                                          int max_bytes) const {
+  return ReadLogFile(LogPath(job, rank), offset, max_bytes);
+}
+
 std::string LocalLauncher::LogPath(const std::string& job, int rank) const {
   return options_.work_dir + "/jobs/" + job + "/worker-" + std::to_string(rank) + ".log";
 }
@@ -178,18 +158,7 @@ StatusOr<int> LocalLauncher::Spawn(const v1::JobSpec& spec, int rank,
 }
 
 Status LocalLauncher::Launch(const v1::JobSpec& spec, const std::string& worker_token) {
-  std::error_code ec;
-  // Logs may hold what a job's data or errors reveal: only the coordinator's user reads them.
-  const std::string log_dir = options_.work_dir + "/jobs/" + spec.name();
-  std::filesystem::create_directories(log_dir, ec);
-  // (Not --work-dir itself: it may be a shared folder someone else owns the mode of.)
-  for (const std::string& d : {options_.work_dir + "/jobs", log_dir}) {
-    if (!ec) std::filesystem::permissions(d, std::filesystem::perms::owner_all, ec);
-  }
-  if (ec) {
-    return Status::FailedPrecondition("cannot create the log folder under " + options_.work_dir +
-                                      ": " + ec.message());
-  }
+  CYCLR_RETURN_IF_ERROR(MakeJobFolder(options_.work_dir, spec.name()).status());
   std::lock_guard<std::mutex> lock(mu_);
   for (int r = 0; r < spec.workers(); ++r) {
     StatusOr<int> pid = Spawn(spec, r, worker_token);

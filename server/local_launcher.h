@@ -14,8 +14,6 @@
 // Adopt checks /proc/<pid>/cmdline for `--job <job>` so a recycled pid is never adopted.
 #pragma once
 
-#include "proto/tls_credentials.h"
-
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -24,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "proto/tls_credentials.h"
 #include "server/launcher.h"
 
 namespace cyclr {
@@ -55,6 +54,8 @@ class LocalLauncher : public Launcher {
   // The log file of a rank.
   std::string LogPath(const std::string& job, int rank) const;
   std::string LogTail(const std::string& job, int rank) const override;
+  StatusOr<LogChunk> ReadLog(const std::string& job, int rank, int64_t offset,
+                             int max_bytes) const override;
   // The default worker binary: `cyclr-worker` next to this executable (/proc/self/exe).
   static std::string DefaultWorkerBinary();
 
@@ -66,8 +67,9 @@ class LocalLauncher : public Launcher {
     bool stopping = false;
     bool adopted = false;  // not our child: watched by pid, exit status unknown
   };
-  StatusOr<int> Spawn(const v1::JobSpec& spec, int rank, const std::string& worker_token);  // returns the pid
-  void StopLocked(const std::string& job);                 // REQUIRES mu_ held
+  StatusOr<int> Spawn(const v1::JobSpec& spec, int rank,
+                      const std::string& worker_token);  // returns the pid
+  void StopLocked(const std::string& job);               // REQUIRES mu_ held
   void ReapLoop();
   // One pass: collects exits, sends due SIGKILLs. REQUIRES mu_ held.
   std::vector<WorkerExit> ReapOnce();

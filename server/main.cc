@@ -3,19 +3,34 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <string>
 
 #include "core/duration.h"
 #include "core/host_port.h"
 #include "core/limits.h"
+#include "server/cluster_flags.h"
 #include "server/coordinator.h"
 
 namespace {
 
-// --listen and --metrics as HOST:PORT (port 0: the kernel picks); exit code 2 when not.
+// --listen and --metrics as HOST:PORT (port 0: the kernel picks), the metrics TLS flags both or
+// neither; exit code 2 when not.
 cyclr::Status CheckAddresses(const cyclr::CoordinatorOptions& o) {
   CYCLR_RETURN_IF_ERROR(cyclr::ParseHostPort(o.listen, "--listen", true).status());
+  CYCLR_RETURN_IF_ERROR(cyclr::CheckClusterOptions(o.cluster));
+  if (o.metrics_tls_cert.empty() != o.metrics_tls_key.empty()) {
+    return cyclr::Status::InvalidArgument(
+        "--metrics-tls-cert and --metrics-tls-key go together: give both");
+  }
   if (o.metrics.empty()) return cyclr::Status::Ok();
   return cyclr::ParseHostPort(o.metrics, "--metrics", true).status();
+}
+
+// The startup line's metrics URL: with the port as bound.
+std::string MetricsUrl(const cyclr::CoordinatorOptions& o, int port) {
+  if (o.metrics.empty()) return "off";
+  return (o.metrics_tls_cert.empty() ? "http://" : "https://") +
+         o.metrics.substr(0, o.metrics.rfind(':')) + ":" + std::to_string(port) + "/metrics";
 }
 
 }  // namespace
@@ -70,8 +85,8 @@ int main(int argc, char** argv) {
   app.add_option("--tls-worker-ca", o.worker_ca,
                  "the CA local workers trust for this coordinator (default --tls-cert)");
   app.add_flag("--insecure", o.insecure,
-               "turn authentication off and allow plaintext gRPC off loopback: anyone who can "
-               "reach the port controls jobs");
+               "turn authentication off and allow plaintext gRPC (and /metrics without TLS or "
+               "basic auth) off loopback: anyone who can reach the port controls jobs");
   app.add_option("--allow-path-prefix", o.allow_path_prefixes,
                  "a folder job specs may write and read (checkpoint_dir, output_dir, data_dir, "
                  "model_file, resume_from), besides --work-dir and /usr/share/datasets; "
@@ -80,10 +95,19 @@ int main(int argc, char** argv) {
   app.add_option("--metrics-auth-file", o.metrics_auth_file,
                  "/metrics requires HTTP basic auth with the USER:PASSWORD on this file's first "
                  "line (Prometheus: basic_auth with password_file)");
+  app.add_option("--metrics-tls-cert", o.metrics_tls_cert,
+                 "serve /metrics over HTTPS only (TLS 1.2+) with this certificate chain (PEM; "
+                 "may be --tls-cert; Prometheus: scheme https, tls_config ca_file). Off "
+                 "loopback, /metrics needs TLS or --metrics-auth-file (or --insecure)");
+  app.add_option("--metrics-tls-key", o.metrics_tls_key,
+                 "the private key of --metrics-tls-cert (PEM, unencrypted)");
   app.add_option("--token-file", o.token_file,
                  "the admin token: read, or created 0600 (default: cyclr-admin.token beside "
                  "--state)");
+  int64_t cluster_poll_ms = o.cluster.poll_interval.count();
+  cyclr::AddClusterFlags(&app, &o.cluster, &cluster_poll_ms);
   CLI11_PARSE(app, argc, argv);
+  o.cluster.poll_interval = std::chrono::milliseconds(cluster_poll_ms);
   o.tls.ca_flag = "--tls-client-ca";
   if (o.insecure) {
     std::fprintf(stderr,
@@ -118,10 +142,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cyclr-coordinator: %s\n", coordinator.status().message().c_str());
     return 1;
   }
-  std::string metrics = o.metrics.empty()
-                            ? std::string("off")
-                            : "http://" + o.metrics.substr(0, o.metrics.rfind(':')) + ":" +
-                                  std::to_string((*coordinator)->metrics_port()) + "/metrics";
+  std::string metrics = MetricsUrl(o, (*coordinator)->metrics_port());
   std::printf("cyclr-coordinator listening on %s metrics on %s state %s\n",
               (*coordinator)->address().c_str(), metrics.c_str(), o.state_path.c_str());
   std::fflush(stdout);

@@ -1,13 +1,15 @@
 #include "server/metrics_exporter.h"
 
-#include "core/file_sha256.h"
-
+#include <CivetServer.h>
 #include <prometheus/text_serializer.h>
 
 #include <exception>
 #include <map>
 #include <set>
 #include <type_traits>
+
+#include "core/file_sha256.h"
+#include "server/metrics_tls.h"
 
 namespace cyclr {
 namespace {
@@ -37,6 +39,44 @@ const Histogram::BucketBoundaries& DurationBuckets() {
 }
 
 const v1::JobState kStates[] = {v1::PENDING, v1::RUNNING, v1::SUCCEEDED, v1::FAILED, v1::STOPPED};
+
+// CivetWeb says why it cannot start (a port in use, a key that does not match its certificate)
+// through log_message, on the thread that starts it: StartExposer points this at its message.
+// Later messages (a client's failed TLS handshake, on CivetWeb's threads) are dropped, as
+// CivetWeb drops them without an error_log_file.
+thread_local std::string* civet_start_errors = nullptr;
+
+int OnCivetMessage(const mg_connection*, const char* message) {
+  if (civet_start_errors) {
+    if (!civet_start_errors->empty()) *civet_start_errors += "; ";
+    *civet_start_errors += message;
+  }
+  return 1;  // handled
+}
+
+const CivetCallbacks& Callbacks() {
+  static const CivetCallbacks callbacks = [] {
+    CivetCallbacks c;
+    c.log_message = OnCivetMessage;
+    return c;
+  }();
+  return callbacks;
+}
+
+// The Exposer on CivetWeb `options`; UNAVAILABLE "`what`: CivetWeb's reason" if it cannot start.
+StatusOr<std::unique_ptr<prometheus::Exposer>> StartExposer(const std::vector<std::string>& options,
+                                                            const std::string& what) {
+  std::string errors;
+  civet_start_errors = &errors;
+  try {
+    auto exposer = std::make_unique<prometheus::Exposer>(options, &Callbacks());
+    civet_start_errors = nullptr;
+    return exposer;
+  } catch (const std::exception& e) {
+    civet_start_errors = nullptr;
+    return Status::Unavailable(what + ": " + (errors.empty() ? std::string(e.what()) : errors));
+  }
+}
 
 }  // namespace
 
@@ -92,18 +132,28 @@ MetricsExporter::~MetricsExporter() {
   exposer_.reset();  // stops the HTTP threads before the collector goes away
 }
 
-Status MetricsExporter::Listen(const std::string& host_port, const std::string& user,
-                               const std::string& password) {
-  try {
-    exposer_ = std::make_unique<prometheus::Exposer>(host_port, 2);
-  } catch (const std::exception& e) {
-    return Status::Unavailable("metrics: cannot listen on " + host_port + ": " + e.what());
+Status MetricsExporter::Listen(const std::string& host_port, const MetricsListenOptions& o) {
+  const TlsFiles& tls = o.tls;
+  std::vector<std::string> civet{"listening_ports", host_port, "num_threads", "2"};
+  std::string what = "metrics: cannot listen on " + host_port;
+  std::unique_ptr<TempKeyCertFile> key_cert;  // removed as soon as CivetWeb has loaded it
+  if (!tls.cert.empty() || !tls.key.empty()) {
+    CYCLR_ASSIGN_OR_RETURN(KeyCertPem pem, ReadKeyCertPem(tls));
+    CYCLR_RETURN_IF_ERROR(LoadCivetWebSsl());
+    CYCLR_ASSIGN_OR_RETURN(key_cert, TempKeyCertFile::Write(pem));
+    civet[1] += "s";  // CivetWeb: a port ending in s speaks TLS only
+    // CivetWeb's table: 4 = TLS 1.2 and 1.3 (its default since 1.14; set, not assumed).
+    civet.insert(civet.end(), {"ssl_certificate", key_cert->path(), "ssl_protocol_version", "4"});
+    what = "metrics: cannot serve HTTPS on " + host_port + " with " + tls.cert_flag + " " +
+           tls.cert + " and " + tls.key_flag + " " + tls.key;
   }
+  CYCLR_ASSIGN_OR_RETURN(exposer_, StartExposer(civet, what));
+  key_cert.reset();
   exposer_->RegisterCollectable(collector_);
-  if (!user.empty()) {
+  if (!o.user.empty()) {
     // Compared by digest, so the comparison's time does not tell how much of a guess was right.
     exposer_->RegisterAuth(
-        [want = Sha256Hex(user + ":" + password)](const std::string& u, const std::string& p) {
+        [want = Sha256Hex(o.user + ":" + o.password)](const std::string& u, const std::string& p) {
           return Sha256Hex(u + ":" + p) == want;
         },
         "cyclr");

@@ -25,6 +25,7 @@
 
 #include "core/status.h"
 #include "cyclr/v1/job.pb.h"
+#include "proto/tls_credentials.h"
 
 namespace cyclr {
 
@@ -55,17 +56,27 @@ struct JobMetrics {
   std::vector<RankMetrics> ranks;
 };
 
+// How /metrics is served (MetricsExporter::Listen).
+struct MetricsListenOptions {
+  // With `user` non-empty, a scrape must send HTTP basic auth with `user` and `password`
+  // (Prometheus: basic_auth in its scrape config); others get 401.
+  std::string user, password;
+  // With tls.cert and tls.key (PEM files, both or neither; errors name tls.cert_flag and
+  // tls.key_flag), /metrics is served over HTTPS only, TLS 1.2 or later (Prometheus: scheme https
+  // and a tls_config whose ca_file signed tls.cert). tls.ca is not used.
+  TlsFiles tls;
+};
+
 class MetricsExporter {
  public:
   using SnapshotFn = std::function<std::vector<JobMetrics>()>;
   explicit MetricsExporter(SnapshotFn snapshot);
   ~MetricsExporter();
 
-  // Serves /metrics on "HOST:PORT" (port 0 picks a free one). UNAVAILABLE if it cannot bind.
-  // With `user` non-empty, a scrape must send HTTP basic auth with `user` and `password`
-  // (Prometheus: basic_auth in its scrape config); others get 401.
-  Status Listen(const std::string& host_port, const std::string& user = "",
-                const std::string& password = "");
+  // Serves /metrics on "HOST:PORT" (port 0 picks a free one). INVALID_ARGUMENT for unusable TLS
+  // files (see ReadKeyCertPem in metrics_tls.h); UNAVAILABLE if it cannot bind, or CivetWeb
+  // refuses the key and certificate (e.g. they do not match), with CivetWeb's reason.
+  Status Listen(const std::string& host_port, const MetricsListenOptions& options = {});
   int port() const { return port_; }  // 0 before Listen
 
   void ObserveStep(const std::string& job, double step_seconds, double allreduce_seconds);

@@ -105,6 +105,25 @@ Status CheckRequest(const v1::LaunchJobRequest& req) {
 
 Status CheckRequest(const v1::GetJobRequest& req) { return Name("name", req.name()); }
 
+Status CheckRequest(const v1::GetWorkerLogRequest& req) {
+  CYCLR_RETURN_IF_ERROR(Name("job", req.job()));
+  if (req.rank() < 0 || req.rank() >= limits::kMaxWorkersPerJob) {
+    return Status::InvalidArgument("rank (" + std::to_string(req.rank()) +
+                                   ") must be between 0 and " +
+                                   std::to_string(limits::kMaxWorkersPerJob - 1));
+  }
+  if (req.max_bytes() < 0 || req.max_bytes() > kMaxLogReadBytes) {
+    return Status::InvalidArgument("max_bytes (" + std::to_string(req.max_bytes()) +
+                                   ") must be between 0 and " + std::to_string(kMaxLogReadBytes));
+  }
+  constexpr int64_t kMaxOffset = int64_t{1} << 62;
+  if (req.offset() <= -kMaxOffset || req.offset() >= kMaxOffset) {
+    return Status::InvalidArgument("offset (" + std::to_string(req.offset()) +
+                                   ") must be between -2^62 and 2^62");
+  }
+  return Status::Ok();
+}
+
 Status CheckRequest(const v1::ListJobsRequest& req) {
   if (req.page_size() < 0 || req.page_size() > limits::kMaxListPageSize) {
     return Status::InvalidArgument("page_size (" + std::to_string(req.page_size()) +
@@ -205,7 +224,8 @@ Status CheckRequest(const v1::ReportProgressRequest& req) {
   CYCLR_RETURN_IF_ERROR(Count("curve", req.curve_size(), limits::kMaxReportsPerRequest));
   CYCLR_RETURN_IF_ERROR(Text("note", req.note(), limits::kMaxTextBytes));
   CYCLR_RETURN_IF_ERROR(Range("train_examples", req.train_examples(), 0, limits::kMaxStep));
-  for (int i = 0; i < req.curve_size(); ++i) CYCLR_RETURN_IF_ERROR(CheckCurvePoint(req.curve(i), i));
+  for (int i = 0; i < req.curve_size(); ++i)
+    CYCLR_RETURN_IF_ERROR(CheckCurvePoint(req.curve(i), i));
   for (int i = 0; i < req.steps_size(); ++i) CYCLR_RETURN_IF_ERROR(CheckStep(req.steps(i), i));
   for (int i = 0; i < req.epochs_size(); ++i) CYCLR_RETURN_IF_ERROR(CheckEpoch(req.epochs(i), i));
   for (int i = 0; i < req.applied_size(); ++i) {

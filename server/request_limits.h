@@ -41,8 +41,14 @@
 
 namespace cyclr {
 
+// The most bytes of a worker log one GetWorkerLog returns, and its default.
+inline constexpr int kMaxLogReadBytes = 1 << 20;
+inline constexpr int kDefaultLogReadBytes = 64 << 10;
+
 Status CheckRequest(const v1::LaunchJobRequest& req);
 Status CheckRequest(const v1::GetJobRequest& req);  // GetJob and WatchJob
+// job a name; rank 0..kMaxWorkersPerJob-1; max_bytes 0..kMaxLogReadBytes; |offset| < 2^62.
+Status CheckRequest(const v1::GetWorkerLogRequest& req);
 Status CheckRequest(const v1::ListJobsRequest& req);
 Status CheckRequest(const v1::StopJobRequest& req);
 Status CheckRequest(const v1::DeleteJobRequest& req);

@@ -43,6 +43,8 @@ void AddOutputOption(CLI::App* command, std::string* output);
 void AddTokenCommands(CLI::App* app, CommandContext* context);
 // jobs list | jobs get NAME | jobs delete NAME | stop NAME
 void AddJobCommands(CLI::App* app, CommandContext* context);
+// logs NAME [--rank R] [--tail BYTES] [--follow]
+void AddLogsCommand(CLI::App* app, CommandContext* context);
 // launch ...
 void AddLaunchCommand(CLI::App* app, CommandContext* context);
 // lr-find [job flags] --start-lr --end-lr --steps ...: an LR range test; lr-find get NAME.

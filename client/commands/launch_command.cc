@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "client/cluster_flags.h"
 #include "client/commands/commands.h"
 #include "client/job_file.h"
 #include "client/option_flags.h"
@@ -27,6 +28,7 @@ struct LaunchOptions {
   LrSuggestionOptions suggest;
   OptionFlags job_flags;
   SpecFlags spec_flags;
+  ClusterFlags cluster_flags;
 };
 
 Status Follow(const CommandContext& ctx, const std::string& name) {
@@ -77,10 +79,11 @@ StatusOr<OptionMap> BoundsFromProbe(const CommandContext& ctx, const LaunchOptio
   CoordinatorClient client = ctx.Client();
   CYCLR_ASSIGN_OR_RETURN(ProbeReport probe, ReadProbe(client, o.lr_from, o.suggest));
   LrSuggestions s = probe.suggestions;
-  const int64_t spe = StepsPerEpoch(
-      probe.train_examples, IntOr(job, "workers", probe.job.spec().workers()),
-      IntOr(job, "batch_size", probe.job.spec().batch_size()));
-  s.step_size_up = spe > 0 ? std::max<int64_t>(1, std::llround(o.suggest.half_cycle_epochs * spe)) : 0;
+  const int64_t spe =
+      StepsPerEpoch(probe.train_examples, IntOr(job, "workers", probe.job.spec().workers()),
+                    IntOr(job, "batch_size", probe.job.spec().batch_size()));
+  s.step_size_up =
+      spe > 0 ? std::max<int64_t>(1, std::llround(o.suggest.half_cycle_epochs * spe)) : 0;
   CYCLR_ASSIGN_OR_RETURN(OptionMap given, o.spec_flags.Options(file_schedule));
   const std::string policy = given.count("policy") ? given["policy"] : "triangular2";
   CYCLR_ASSIGN_OR_RETURN(OptionMap bounds, LrFromOptions(policy, s));
@@ -106,8 +109,7 @@ StatusOr<std::string> ChosenWorkerToken(const v1::JobSpec& spec, const std::stri
 
 // The credential the coordinator made: into the file (created 0600, never overwritten), or, with
 // no file, on stderr once.
-Status HandOverWorkerToken(const CommandContext& ctx, const std::string& file,
-                           const v1::Job& job) {
+Status HandOverWorkerToken(const CommandContext& ctx, const std::string& file, const v1::Job& job) {
   if (job.worker_token().empty()) return Status::Ok();
   if (file.empty()) {
     *ctx.err << "cyclrctl: worker credential of job " << job.name() << ": " << job.worker_token()
@@ -117,8 +119,8 @@ Status HandOverWorkerToken(const CommandContext& ctx, const std::string& file,
   if (::access(file.c_str(), F_OK) == 0) return Status::Ok();  // the operator's own
   int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   const std::string line = job.worker_token() + "\n";
-  const bool ok = fd >= 0 && ::write(fd, line.data(), line.size()) ==
-                                 static_cast<ssize_t>(line.size());
+  const bool ok =
+      fd >= 0 && ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
   if (fd >= 0) ::close(fd);
   if (!ok) return Status::Unavailable("cannot write --worker-token-file " + file);
   return Status::Ok();
@@ -129,7 +131,8 @@ Status Launch(const CommandContext& ctx, const LaunchOptions& o) {
   if (!o.job_file.empty()) {
     CYCLR_ASSIGN_OR_RETURN(file, LoadJobFile(o.job_file));
   }
-  OptionMap job = Merge(file.job, o.job_flags.Given());
+  CYCLR_ASSIGN_OR_RETURN(OptionMap job,
+                         o.cluster_flags.Apply(Merge(file.job, o.job_flags.Given())));
   OptionMap schedule_base = file.schedule;
   if (!o.lr_from.empty()) {
     CYCLR_ASSIGN_OR_RETURN(schedule_base, BoundsFromProbe(ctx, o, job, file.schedule));
@@ -141,6 +144,10 @@ Status Launch(const CommandContext& ctx, const LaunchOptions& o) {
   CYCLR_ASSIGN_OR_RETURN(v1::Job launched, ctx.Client().LaunchJob(spec, chosen));
   *ctx.out << launched.name() << "\n" << std::flush;
   CYCLR_RETURN_IF_ERROR(HandOverWorkerToken(ctx, o.worker_token_file, launched));
+  if (launched.state() == v1::FAILED) {  // e.g. sbatch refused: its words are the reason
+    return Status::FailedPrecondition("job " + launched.name() +
+                                      " FAILED at launch: " + launched.reason());
+  }
   if (!o.follow) return Status::Ok();
   return Follow(ctx, launched.name());
 }
@@ -163,16 +170,19 @@ void AddLaunchCommand(CLI::App* app, CommandContext* ctx) {
                      "take the schedule's bounds from a finished LR range test (cyclrctl "
                      "lr-find): Smith's base_lr/max_lr, step_size_up = --half-cycle-epochs "
                      "epochs; flags and the job file override them");
-  launch->add_option("--half-cycle-epochs", o->suggest.half_cycle_epochs,
-                     "--lr-from: step_size_up in epochs (Smith: 2-10)")
+  launch
+      ->add_option("--half-cycle-epochs", o->suggest.half_cycle_epochs,
+                   "--lr-from: step_size_up in epochs (Smith: 2-10)")
       ->check(CLI::Range(0.1, 1000.0))
       ->capture_default_str();
-  launch->add_option("--base-divisor", o->suggest.base_divisor,
-                     "--lr-from: base_lr = max_lr / this (3-4 for a cycle, 10-20 one-cycle)")
+  launch
+      ->add_option("--base-divisor", o->suggest.base_divisor,
+                   "--lr-from: base_lr = max_lr / this (3-4 for a cycle, 10-20 one-cycle)")
       ->check(CLI::Range(1.0, 1000.0))
       ->capture_default_str();
   o->job_flags.AddTo(launch);
   o->spec_flags.AddTo(launch);
+  o->cluster_flags.AddTo(launch);
   launch->callback([ctx, o] { ctx->action = [ctx, o] { return Launch(*ctx, *o); }; });
 }
 

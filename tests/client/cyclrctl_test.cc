@@ -161,7 +161,7 @@ TEST(CyclrctlTest, UnknownCommandIsNamed) {
   EXPECT_EQ(top.exit_code, 2);
   EXPECT_EQ(top.err,
             "cyclrctl: unknown command 'bogus'; expected one of launch, resume, lr-find, jobs, "
-            "stop, tokens, whoami, schedule\n");
+            "stop, logs, tokens, whoami, schedule\n");
   auto nested = RunCyclrctl({"schedule", "prev", "--steps", "3"});
   EXPECT_EQ(nested.exit_code, 2);
   EXPECT_EQ(nested.err, "cyclrctl: unknown command 'prev'; expected one of get, set, undo, "

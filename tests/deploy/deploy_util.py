@@ -72,7 +72,7 @@ def stop(proc, grace=10):
 class Coordinator:
     """A real cyclr-coordinator on free loopback ports with its state in `tmp`."""
 
-    def __init__(self, bin_dir, tmp, extra_args=()):
+    def __init__(self, bin_dir, tmp, extra_args=(), env=None):
         self.bin_dir, self.tmp = bin_dir, tmp
         self.port, self.metrics_port = free_port(), free_port()
         self.addr = f"127.0.0.1:{self.port}"
@@ -84,7 +84,7 @@ class Coordinator:
             [os.path.join(bin_dir, "cyclr-coordinator"), "--listen", self.addr,
              "--metrics", self.metrics_addr, "--state", os.path.join(tmp, "state.db"),
              "--work-dir", os.path.join(tmp, "work"), "--allow-path-prefix", tmp, *extra_args],
-            stdout=self.log, stderr=subprocess.STDOUT)
+            stdout=self.log, stderr=subprocess.STDOUT, env=env)
         wait_until(lambda: self.proc.poll() is not None or
                    self.ctl("jobs", "list", check=False).returncode == 0, 20, "the coordinator")
         if self.proc.poll() is not None:

@@ -98,6 +98,65 @@ def check_coordinator(t, objs, listen, metrics):
     return svc
 
 
+def secret_file(pod_spec, container, path):
+    """(Secret name, key) of the file `path` in `container`, when a Secret volume holds it."""
+    mounts = sorted(container.get("volumeMounts", []), key=lambda m: -len(m["mountPath"]))
+    vols = {v["name"]: v for v in pod_spec.get("volumes", [])}
+    for m in mounts:
+        if not path.startswith(m["mountPath"].rstrip("/") + "/"):
+            continue
+        secret = vols.get(m["name"], {}).get("secret")
+        if not secret:
+            return None
+        rel = path[len(m["mountPath"].rstrip("/")) + 1:]
+        items = {i["path"]: i["key"] for i in secret.get("items", [])}
+        if items and rel not in items:
+            return None
+        return secret["secretName"], items.get(rel, rel)
+    return None
+
+
+def check_metrics_security(t, objs):
+    """The coordinator serves /metrics off loopback only with TLS or basic auth (as the binary
+    demands), and the cluster's Prometheus scrapes it the way it is served: scheme https with
+    the CA of the same Secret, basic auth with the password of the same Secret."""
+    dep, mon = objs.get(("Deployment", "cyclr-coordinator")), objs.get(("Deployment", "prometheus"))
+    if not t.check("coordinator and prometheus Deployments exist", dep and mon):
+        return
+    pod = dep["spec"]["template"]["spec"]
+    c = pod["containers"][0]
+    a = args_map(c.get("args", []))
+    tls, auth = a.get("metrics-tls-cert"), a.get("metrics-auth-file")
+    t.check("/metrics on 0.0.0.0 has TLS or basic auth (or the coordinator refuses to start)",
+            not a.get("metrics", "").startswith("0.0.0.0:") or tls or auth or "--insecure" in c["args"])
+    t.equal("--metrics-tls-cert and --metrics-tls-key go together",
+            bool(tls), bool(a.get("metrics-tls-key")))
+    mpod = mon["spec"]["template"]["spec"]
+    prom_c = mpod["containers"][0]
+    sc = yaml.safe_load(open(os.path.join(K8S, "prometheus.yml")))["scrape_configs"][0]
+    t.equal("cluster scrape scheme = how /metrics is served", sc.get("scheme", "http"),
+            "https" if tls else "http")
+    if tls:
+        cert = secret_file(pod, c, tls)
+        key = secret_file(pod, c, a.get("metrics-tls-key", ""))
+        t.check(f"--metrics-tls-cert/-key come from one Secret ({cert}, {key})",
+                cert and key and cert[0] == key[0])
+        ca = secret_file(mpod, prom_c, sc.get("tls_config", {}).get("ca_file", ""))
+        t.check(f"Prometheus's ca_file is ca.crt of the coordinator's certificate Secret ({ca})",
+                cert and ca == (cert[0], "ca.crt"))
+    t.equal("cluster scrape has basic_auth iff --metrics-auth-file", "basic_auth" in sc, bool(auth))
+    if auth:
+        user_pass = secret_file(pod, c, auth)
+        pw = secret_file(mpod, prom_c, sc.get("basic_auth", {}).get("password_file", ""))
+        t.check(f"--metrics-auth-file and Prometheus's password_file come from one Secret "
+                f"({user_pass}, {pw})", user_pass and pw and user_pass[0] == pw[0]
+                and user_pass[1] != pw[1])
+        t.check("basic_auth has a username", sc["basic_auth"].get("username"))
+    probe = c.get("livenessProbe", {}).get("httpGet", {})
+    t.check("no HTTP probe of /metrics behind basic auth (it would get 401)",
+            not (auth and probe.get("path") == "/metrics"))
+
+
 def check_workers(t, objs, svc_name, listen):
     job = objs.get(("Job", "cyclr-workers"))
     cm = objs.get(("ConfigMap", "cyclr-job"))
@@ -280,11 +339,115 @@ def check_scripts(t):
     t.equal("coordinator entrypoint", json.loads(entry.get("coordinator", "[]")),
             ["cyclr-coordinator"])
     t.equal("worker entrypoint", json.loads(entry.get("worker", "[]")), ["cyclr-worker"])
+    coord_stage = [b for b in re.split(r"^(?=FROM )", df, flags=re.M) if " AS coordinator" in b]
+    cmd = re.search(r"^CMD (\[.*\])", coord_stage[0], re.M) if coord_stage else None
+    flags = args_map(json.loads(cmd.group(1)) if cmd else [])
+    t.check("coordinator CMD: /metrics on 0.0.0.0 with TLS (cert and key) and basic auth",
+            flags.get("metrics", "").startswith("0.0.0.0:") and flags.get("metrics-tls-cert")
+            and flags.get("metrics-tls-key") and flags.get("metrics-auth-file"), str(flags))
     listen, metrics = coordinator_defaults()
     expose = re.search(r"^EXPOSE (.*)$", df, re.M)
     t.equal("coordinator image exposes the default ports",
             sorted(int(p) for p in expose.group(1).split()) if expose else [],
             sorted([port_of(listen), port_of(metrics)]))
+
+
+def check_rendered_workers(t):
+    """The coordinator's Kubernetes manifests (server/kubernetes_manifest.cc) as committed in
+    tests/server/testdata/k8s_expected.yaml (the C++ test keeps the renderer equal to it): their
+    structure, and kubectl's client-side decoding into the Kubernetes types (no cluster here:
+    `kubectl set env/selector --local` decode each object into its Go type, refusing a mistyped
+    field or a bad quantity, and drop unknown fields, which the round trip below finds)."""
+    import tempfile  # only here: the rest of this file needs no temporary files
+
+    path = os.path.join(REPO, "tests", "server", "testdata", "k8s_expected.yaml")
+    text = open(path).read()
+    parts = re.split(r"^---$\n", text, flags=re.M)
+    docs = [yaml.safe_load(p) for p in parts]
+    t.equal("rendered kinds", [d["kind"] for d in docs], ["Secret", "Service", "Job"])
+    if [d["kind"] for d in docs] != ["Secret", "Service", "Job"]:
+        return
+    secret, svc, job = docs
+    name, ns = job["metadata"]["name"], job["metadata"]["namespace"]
+    for d in docs:
+        labels = d["metadata"].get("labels", {})
+        t.check(f"{d['kind']} is named {name} in {ns} and labelled",
+                d["metadata"]["name"] == name and d["metadata"]["namespace"] == ns
+                and labels.get("app.kubernetes.io/name") == "cyclr-worker"
+                and labels.get("cyclr.io/job") == "fmnist", str(d["metadata"]))
+    spec, pod = job["spec"], job["spec"]["template"]["spec"]
+    c = pod["containers"][0]
+    env = {e["name"]: e for e in c["env"]}
+    args = c["args"]
+    world = int(args[args.index("--world-size") + 1])
+    t.equal("completionMode", spec["completionMode"], "Indexed")
+    t.check("completions = parallelism = --world-size = WORLD_SIZE",
+            spec["completions"] == spec["parallelism"] == world == int(env["WORLD_SIZE"]["value"]))
+    t.equal("backoffLimit (the coordinator restarts the group)", spec["backoffLimit"], 0)
+    t.equal("restartPolicy", pod["restartPolicy"], "Never")
+    t.equal("worker command", c["command"], ["cyclr-worker"])
+    t.check("worker args name the coordinator and the job",
+            args[args.index("--coordinator") + 1] and args[args.index("--job") + 1] == "fmnist")
+    t.equal("--rank is $(RANK)", args[args.index("--rank") + 1], "$(RANK)")
+    t.equal("RANK from the completion index",
+            env["RANK"]["valueFrom"]["fieldRef"]["fieldPath"],
+            "metadata.annotations['batch.kubernetes.io/job-completion-index']")
+    ref = env["CYCLR_WORKER_TOKEN"]["valueFrom"]["secretKeyRef"]
+    t.check("CYCLR_WORKER_TOKEN comes from a key of the rendered Secret",
+            ref["name"] == secret["metadata"]["name"]
+            and ref["key"] in {**secret.get("stringData", {}), **secret.get("data", {})}, str(ref))
+    t.check("no credential on the command line", not any("token" in a for a in args), str(args))
+    tmpl_labels = job["spec"]["template"]["metadata"]["labels"]
+    t.check("Service selects the pods",
+            all(tmpl_labels.get(k) == v for k, v in svc["spec"]["selector"].items()))
+    t.check("headless Service is the pods' subdomain",
+            svc["spec"]["clusterIP"] == "None" and pod["subdomain"] == svc["metadata"]["name"])
+    vols = {v["name"]: v for v in pod["volumes"]}
+    mounts = {m["mountPath"]: m["name"] for m in c["volumeMounts"]}
+    t.check("every mount has a volume", set(mounts.values()) <= set(vols), str(mounts))
+    ca = args[args.index("--tls-ca") + 1] if "--tls-ca" in args else ""
+    t.check("--tls-ca lies in the mounted CA Secret",
+            ca and vols.get(mounts.get(os.path.dirname(ca)), {}).get("secret"), ca)
+    t.equal("GPU limit", str(c["resources"]["limits"].get("nvidia.com/gpu")), "1")
+    if not shutil.which("kubectl"):
+        print("SKIP kubectl decoding of the rendered manifests (kubectl not installed)")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = os.path.join(tmp, "kubeconfig")
+        open(cfg, "w").close()  # no cluster: --local must not need one
+
+        def local(kind, part, *args):
+            f = os.path.join(tmp, kind + ".yaml")
+            open(f, "w").write(part)
+            return subprocess.run(["kubectl", *args, "--local", "-f", f, "-o", "json"],
+                                  capture_output=True, text=True, timeout=60,
+                                  env={**os.environ, "KUBECONFIG": cfg})
+
+        def lost(given, decoded, where=""):
+            """Paths of `given` that the typed round trip dropped or changed."""
+            if isinstance(given, dict):
+                if not isinstance(decoded, dict):
+                    return [where]
+                return [p for k, v in given.items() for p in lost(v, decoded.get(k), f"{where}.{k}")]
+            if isinstance(given, list):
+                if not isinstance(decoded, list) or len(decoded) != len(given):
+                    return [where]
+                return [p for i, v in enumerate(given) for p in lost(v, decoded[i], f"{where}[{i}]")]
+            return [] if given == decoded or str(given) == str(decoded) else [where]
+
+        r = local("job", parts[2], "set", "serviceaccount", pod.get("serviceAccountName", "default"))
+        if t.check("kubectl decodes the Job (set serviceaccount --local)", r.returncode == 0,
+                   r.stderr):
+            t.equal("Job fields kept by kubectl's typed decoding", lost(job, json.loads(r.stdout)), [])
+        sel = ",".join(f"{k}={v}" for k, v in svc["spec"]["selector"].items())
+        r = local("service", parts[1], "set", "selector", sel)
+        if t.check("kubectl decodes the Service (set selector --local)", r.returncode == 0, r.stderr):
+            t.equal("Service fields kept by kubectl's typed decoding",
+                    lost(svc, json.loads(r.stdout)), [])
+        r = local("secret", parts[0], "set", "env", "CYCLR_KUBECTL_CHECK-")
+        t.check("kubectl decodes the Secret into *v1.Secret (set env --local refuses it only as "
+                "not a pod)", "*v1.Secret" in r.stderr and "unable to decode" not in r.stderr,
+                r.stderr)
 
 
 def main():
@@ -302,11 +465,13 @@ def main():
     objs = index_k8s(t)
     svc = check_coordinator(t, objs, listen, metrics)
     check_workers(t, objs, svc["metadata"]["name"] if svc else "", listen)
+    check_metrics_security(t, objs)
     check_kustomize(t, objs, metrics)
     check_prometheus(t, metrics)
     check_dashboard(t, catalog)
     check_rules(t, catalog)
     check_scripts(t)
+    check_rendered_workers(t)
     t.finish()
 
 

@@ -12,10 +12,15 @@ the job SUCCEEDED asserts through Prometheus's HTTP API that:
     and every per-rank LR sample is a value of that timeline;
   * the recording rules produce data and no alert fired;
 and that the coordinator accepts the Kubernetes job file (deploy/k8s/job-file.yaml).
+Then a second coordinator serves /metrics over TLS with basic auth, as in the cluster, and a
+second Prometheus scrapes it with the cluster's scrape config (deploy/k8s/prometheus.yml: scheme
+https, tls_config ca_file, basic_auth) pointed at local files: the target is up and cyclr_
+series arrive; with a wrong password the target is down.
 Usage: prometheus_scrape_test.py BIN_DIR
 """
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -66,13 +71,17 @@ def torch_cyclic(spec, steps):
 
 
 class Prometheus:
-    def __init__(self, tmp, target):
+    def __init__(self, tmp, target, scrape_config=None):
+        """deploy/prometheus's config scraping `target` every second; `scrape_config` replaces
+        its scrape config (the target is set in it too)."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         conf_dir = os.path.join(tmp, "prometheus")
         shutil.copytree(os.path.join(DEPLOY, "prometheus"), conf_dir)
         conf = yaml.safe_load(open(os.path.join(conf_dir, "prometheus.yml")))
         conf["global"].update(scrape_interval="1s", evaluation_interval="1s")
+        if scrape_config:
+            conf["scrape_configs"][0] = scrape_config
         conf["scrape_configs"][0]["static_configs"] = [{"targets": [target]}]
         yaml.safe_dump(conf, open(os.path.join(conf_dir, "prometheus.yml"), "w"))
         self.log = open(os.path.join(tmp, "prometheus.log"), "w")
@@ -211,6 +220,51 @@ def check_k8s_job_file(t, coord, tmp):
                 job["state"] == "PENDING" and job["spec"]["launcher"] == "external", str(job)[:300])
 
 
+def check_tls_scrape(t, bin_dir, tmp):
+    """The cluster's scrape config, with its CA and password files made here, against a
+    coordinator serving /metrics as deploy/k8s/coordinator.yaml does (TLS and basic auth)."""
+    d = os.path.join(tmp, "tls")
+    os.makedirs(d)
+    key, cert = os.path.join(d, "tls.key"), os.path.join(d, "tls.crt")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True)
+    sc = yaml.safe_load(open(os.path.join(DEPLOY, "k8s", "prometheus.yml")))["scrape_configs"][0]
+    password = secrets.token_hex(16)
+    files = {"auth": f"{sc['basic_auth']['username']}:{password}\n", "password": password,
+             "wrong": "not-" + password}
+    for name, text in files.items():
+        with open(os.open(os.path.join(d, name), os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+            f.write(text)
+    coord = Coordinator(bin_dir, d, ["--metrics-tls-cert", cert, "--metrics-tls-key", key,
+                                     "--metrics-auth-file", os.path.join(d, "auth")])
+    proms = []
+    try:
+        sc["tls_config"]["ca_file"] = cert
+        for password_file in ("password", "wrong"):
+            sc["basic_auth"]["password_file"] = os.path.join(d, password_file)
+            proms.append(Prometheus(os.path.join(d, password_file + ".prom"), coord.metrics_addr,
+                                    json.loads(json.dumps(sc))))
+        good, bad = proms
+
+        def up(prom, value):
+            return prom.query(f'up{{job="cyclr-coordinator"}} == {value}')
+
+        t.check("over TLS with basic auth (the cluster's scrape config) the target is up",
+                wait_until(lambda: up(good, 1), 30, "up == 1", interval=0.5))
+        t.check("cyclr_ series arrive over TLS", wait_until(
+            lambda: good.query("cyclr_jobs"), 30, "cyclr_jobs", interval=0.5))
+        t.check("with a wrong password the target is down",
+                wait_until(lambda: up(bad, 0), 30, "up == 0", interval=0.5))
+        targets = bad.api("targets")["activeTargets"]
+        t.check("Prometheus says why: 401", targets and "401" in targets[0].get("lastError", ""),
+                str(targets[:1]))
+    finally:
+        for p in proms:
+            p.close()
+        coord.close()
+
+
 def main():
     bin_dir = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build/bin")
     need_binaries(bin_dir)
@@ -229,6 +283,7 @@ def main():
         check_learning_rates(t, prom)
         check_rules(t, prom)
         check_k8s_job_file(t, coord, tmp)
+        check_tls_scrape(t, bin_dir, tmp)
         ok = t.failed == 0
     except Exception as e:  # report, then the tally's summary line
         t.check("test ran to the end", False, repr(e))

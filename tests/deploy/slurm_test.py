@@ -7,13 +7,23 @@ then
   1. launches an external 2-worker job with cyclrctl and submits cyclr.sbatch with 2 tasks
      (sbatch --wait): both ranks register (SLURM_PROCID 0 and 1) and the job SUCCEEDS;
   2. submits cyclr.sbatch with CYCLR_LAUNCH_ARGS, so the script launches the job itself;
-  3. submits it without a coordinator address: it fails with one clear message.
+  3. submits it without a coordinator address: it fails with one clear message;
+then, with a second coordinator started with --slurm (the coordinator submits, follows, stops
+and restarts the batch jobs itself, issue 16):
+  4. `cyclrctl launch --scheduler slurm --follow` -> SUCCEEDED, the Slurm job id, state and node
+     list in the job, `cyclrctl logs --rank R` shows each rank's output;
+  5. `cyclrctl stop` -> STOPPED and the allocation leaves squeue;
+  6. one rank SIGKILLed -> the group is resubmitted (restarts 1, submissions 2), resumes from the
+     newest checkpoint and SUCCEEDS;
+  7. an unknown partition -> the CLI fails with sbatch's words and the job is FAILED; a hostile
+     --slurm-time is refused naming slurm.time; a coordinator without --slurm says so.
 Every daemon it started is stopped at the end. Needs root (slurmd runs jobs as the submitter).
 Usage: slurm_test.py BIN_DIR
 """
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -153,6 +163,112 @@ def run(t, slurm, coord, bin_dir):
             "coordinator and job are required" in read(out3), read(out3))
 
 
+def wait_job(coord, name, pred, timeout, what):
+    def ready():
+        job = coord.job(name)
+        return job if pred(job) else None
+    return wait_until(ready, timeout, what, interval=0.3)
+
+
+def ended(job):
+    return job["state"] in ("SUCCEEDED", "FAILED", "STOPPED")
+
+
+def in_squeue(slurm, slurm_id):
+    r = subprocess.run(["squeue", "-h", "-j", slurm_id, "-o", "%i"], capture_output=True,
+                       text=True, env=slurm.env)
+    return r.stdout.strip() != ""
+
+
+def rank_pid(job, rank):
+    """The pid of a cyclr-worker of `job` whose Slurm task is `rank`, or None."""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmd = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
+            env = open(f"/proc/{pid}/environ", "rb").read().split(b"\0")
+        except OSError:
+            continue
+        if (cmd and cmd[0].endswith(b"cyclr-worker") and job.encode() in cmd
+                and f"SLURM_PROCID={rank}".encode() in env):
+            return int(pid)
+    return None
+
+
+def launch_args(name, *extra, epochs="1"):
+    flags = list(JOB_FLAGS)
+    flags[flags.index("--epochs") + 1] = epochs
+    return ["launch", "--scheduler", "slurm", "--name", name, "--workers", "2", *flags, *extra]
+
+
+def run_scheduler(t, slurm, plain, bin_dir):
+    """Issue 16: the coordinator runs the batch jobs (--slurm)."""
+    tmp = os.path.join(slurm.tmp, "sched")
+    os.makedirs(tmp)
+    coord = Coordinator(bin_dir, tmp, ["--slurm", "--cluster-poll-ms", "300"], env=slurm.env)
+    host = socket.gethostname().split(".")[0]
+    try:
+        # 4. To its end, followed from the CLI.
+        r = coord.ctl(*launch_args("sl-a", "--follow"), check=False, timeout=240)
+        t.equal("launch --scheduler slurm --follow: exit status", r.returncode, 0)
+        job = coord.job("sl-a")
+        c = job.get("cluster", {})
+        t.equal("sl-a: state", job["state"], "SUCCEEDED")
+        t.equal("sl-a: launcher", job["spec"]["launcher"], "slurm")
+        t.check("sl-a: the Slurm job id is recorded", c.get("id", "").isdigit(), str(c))
+        t.equal("sl-a: Slurm's last word", c.get("state"), "COMPLETED")
+        t.equal("sl-a: node list", c.get("nodes"), host)
+        shown = coord.ctl("jobs", "get", "sl-a").stdout
+        t.check("jobs get shows the Slurm job", f"job {c.get('id')} COMPLETED on {host}" in shown,
+                shown)
+        for rank in (0, 1):
+            logs = coord.ctl("logs", "sl-a", "--rank", str(rank)).stdout
+            t.check(f"cyclrctl logs sl-a --rank {rank} shows that rank's output",
+                    f"rank {rank}/2" in logs, logs[-400:])
+
+        # 5. Stop: the allocation is cancelled.
+        coord.ctl(*launch_args("sl-b", epochs="400"))
+        job = wait_job(coord, "sl-b", lambda j: j["state"] == "RUNNING" and
+                       j.get("cluster", {}).get("state") == "RUNNING", 120, "sl-b to run")
+        coord.ctl("stop", "sl-b")
+        sid = job["cluster"]["id"]
+        t.check("stop: the allocation leaves squeue",
+                wait_until(lambda: not in_squeue(slurm, sid), 60, "squeue to forget " + sid))
+        t.equal("sl-b: state", coord.job("sl-b")["state"], "STOPPED")
+
+        # 6. One rank killed: the group is resubmitted and resumes from its checkpoint.
+        ckpt = os.path.join(tmp, "ckpt")
+        coord.ctl(*launch_args("sl-c", "--checkpoint-dir", ckpt, "--checkpoint-every", "20",
+                               "--max-restarts", "1", epochs="60"))
+        wait_until(lambda: os.path.isdir(ckpt) and any(f.startswith("ckpt-")
+                                                       for f in os.listdir(ckpt)),
+                   120, "sl-c's first checkpoint", interval=0.05)
+        pid = wait_until(lambda: rank_pid("sl-c", 1), 30, "rank 1 of sl-c", interval=0.05)
+        os.kill(pid, signal.SIGKILL)
+        job = wait_job(coord, "sl-c", ended, 240, "sl-c to end")
+        t.equal("sl-c (rank 1 killed): state", job["state"], "SUCCEEDED")
+        t.equal("sl-c: restarts", job.get("restarts", 0), 1)
+        t.equal("sl-c: Slurm submissions", job["cluster"].get("submissions"), 2)
+        log0 = coord.ctl("logs", "sl-c", "--rank", "0").stdout
+        t.check("sl-c: the new group resumed from a checkpoint", "resumed from" in log0,
+                log0[-600:])
+
+        # 7. Refusals.
+        r = coord.ctl(*launch_args("sl-d", "--slurm-partition", "nosuch"), check=False)
+        t.check("unknown partition: cyclrctl fails", r.returncode != 0, r.stdout)
+        t.check("  with sbatch's words", "invalid partition" in r.stderr, r.stderr)
+        t.equal("  and the job is FAILED", coord.job("sl-d")["state"], "FAILED")
+        r = coord.ctl(*launch_args("sl-e", "--slurm-time", "1:00;reboot"), check=False)
+        t.check("hostile --slurm-time refused naming slurm.time",
+                r.returncode != 0 and "slurm.time" in r.stderr, r.stderr)
+        r = plain.ctl(*launch_args("sl-f"), check=False)
+        t.check("a coordinator without --slurm says so",
+                r.returncode != 0 and "--slurm" in r.stderr, r.stderr)
+    finally:
+        if t.failed:
+            print("--- scheduler coordinator.log\n" + coord.tail())
+        coord.close()
+
+
 def main():
     bin_dir = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build/bin")
     need_binaries(bin_dir)
@@ -168,6 +284,7 @@ def main():
         coord = Coordinator(bin_dir, tmp)
         slurm = Slurm(tmp)
         run(t, slurm, coord, bin_dir)
+        run_scheduler(t, slurm, coord, bin_dir)
         ok = t.failed == 0
     except Exception as e:
         t.check("test ran to the end", False, repr(e))

@@ -18,17 +18,27 @@ and certificates made here by openssl.
      credential) are refused and leave the job untouched; the real credential trains it.
   f. --insecure: no token needed, and a warning.
   g. /metrics with --metrics-auth-file: 401 without or with wrong basic auth, 200 with it.
+  h. /metrics over TLS (--metrics-tls-cert/--metrics-tls-key, with --metrics-auth-file): HTTPS
+     with the CA and the right basic auth gets the exposition, without auth 401; plain HTTP to
+     the same port and a client trusting another CA (or offering only TLS 1.1) get nothing; port
+     0 off loopback works and the startup line says https://; the key + certificate file CivetWeb
+     loaded is gone once it runs; one TLS flag alone is exit code 2; a missing, non-PEM or
+     mismatched key is one line naming the flag; /metrics on 0.0.0.0 without TLS or basic auth is
+     refused (nothing written), and with --insecure starts.
 Usage: security_test.py BIN_DIR
 """
 import base64
+import http.client
 import json
 import os
+import ssl
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.error
 import urllib.request
+import warnings
 
 import harness
 
@@ -118,6 +128,9 @@ def check_auth(tmp):
         assert ctl_as(c, operator, "whoami").stdout.strip() == "bob (operator)"
         c.ctl("tokens", "revoke", "bob")
         one_line_error(ctl_as(c, operator, "jobs", "list"), "unknown or revoked token")
+        audit = [l for l in c.log_text().splitlines() if "cyclr: audit" in l]
+        assert any('admin created token "bob" (role operator)' in l for l in audit), audit
+        assert any('admin revoked token "bob"' in l for l in audit), audit
         print(f"e. no token / nobody: {why}; viewer, operator, author and revoke refused as "
               "they must be")
 
@@ -188,6 +201,134 @@ def check_metrics_auth(tmp):
               f"{codes[2][0]}")
     finally:
         c.close()
+
+
+def get(url, ca=None, auth=None, context=None):
+    """(HTTP status, body) of a GET; an HTTP error status is returned, other failures raise."""
+    if ca and not context:
+        context = ssl.create_default_context(cafile=ca)
+    req = urllib.request.Request(url)
+    if auth:
+        req.add_header("Authorization", "Basic " + base64.b64encode(auth.encode()).decode())
+    try:
+        with urllib.request.urlopen(req, timeout=5, context=context) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, ""
+
+
+def refused(fn):
+    """The exception fn() raised below HTTP (a failed handshake, a closed connection), or None."""
+    try:
+        fn()
+    except (OSError, http.client.HTTPException) as e:  # URLError is an OSError
+        return getattr(e, "reason", e)
+    return None
+
+
+def check_metrics_tls_scrapes(tmp, spem, skey, cpem):
+    d = os.path.join(tmp, "metrics-tls")
+    os.makedirs(d)
+    auth = os.path.join(d, "metrics.auth")
+    with open(os.open(auth, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
+        f.write("prometheus:s3cret-scrape\n")
+    c = harness.Coordinator(BIN, d, "--metrics-tls-cert", spem, "--metrics-tls-key", skey,
+                            "--metrics-auth-file", auth)
+    try:
+        url = f"https://127.0.0.1:{c.metrics_port}/metrics"
+        assert f"metrics on {url}" in c.log_text(), c.log_text()
+        code, body = get(url, ca=spem, auth="prometheus:s3cret-scrape")
+        assert code == 200 and "cyclr_jobs" in body, (code, body[:200])
+        assert get(url, ca=spem)[0] == 401
+        assert get(url, ca=spem, auth="prometheus:wrong")[0] == 401
+        plain = refused(lambda: get(f"http://127.0.0.1:{c.metrics_port}/metrics"))
+        assert plain is not None, "plain HTTP was answered"
+        wrong_ca = refused(lambda: get(url, ca=cpem, auth="prometheus:s3cret-scrape"))
+        assert isinstance(wrong_ca, ssl.SSLCertVerificationError), wrong_ca
+        old = ssl.create_default_context(cafile=spem)  # TLS 1.1 at most, allowed on our side
+        old.set_ciphers("DEFAULT:@SECLEVEL=0")
+        with warnings.catch_warnings():  # deprecated indeed: that is the point
+            warnings.simplefilter("ignore", DeprecationWarning)
+            old.minimum_version = ssl.TLSVersion.TLSv1
+            old.maximum_version = ssl.TLSVersion.TLSv1_1
+        tls11 = refused(lambda: get(url, context=old, auth="prometheus:s3cret-scrape"))
+        assert tls11 is not None, "a TLS 1.1 client was served"
+        tls12 = ssl.create_default_context(cafile=spem)
+        tls12.maximum_version = ssl.TLSVersion.TLSv1_2
+        assert get(url, context=tls12, auth="prometheus:s3cret-scrape")[0] == 200
+        print(f"h. /metrics over TLS: CA + auth 200, no auth 401; plain HTTP: {plain!r}; "
+              f"wrong CA: {wrong_ca.verify_message}; TLS 1.1: refused, 1.2: 200")
+    finally:
+        c.close()
+
+
+def check_metrics_tls_port0(tmp, spem, skey):
+    """0.0.0.0:0 with TLS (no basic auth): started, https:// on the bound port, no key file left."""
+    d = os.path.join(tmp, "metrics-tls0")
+    scratch = os.path.join(d, "tmpdir")
+    os.makedirs(scratch)
+    p = subprocess.Popen([f"{BIN}/cyclr-coordinator", "--listen", "127.0.0.1:0", "--metrics",
+                          "0.0.0.0:0", "--metrics-tls-cert", spem, "--metrics-tls-key", skey,
+                          "--state", os.path.join(d, "state.db"), "--work-dir",
+                          os.path.join(d, "w")], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, env=dict(os.environ, TMPDIR=scratch))
+    try:
+        line = p.stdout.readline()
+        url = line.split(" metrics on ")[1].split()[0] if " metrics on " in line else ""
+        assert url.startswith("https://0.0.0.0:") and not url.startswith("https://0.0.0.0:0/"), line
+        port = int(url.rsplit(":", 1)[1].split("/")[0])
+        code, body = get(f"https://127.0.0.1:{port}/metrics", ca=spem)
+        assert code == 200 and "cyclr_" in body, code
+        assert os.listdir(scratch) == [], os.listdir(scratch)
+    finally:
+        p.terminate()
+        p.communicate(timeout=30)
+    print(f"h. --metrics 0.0.0.0:0 with TLS: {url} scraped; the key + certificate file is gone")
+
+
+def check_metrics_tls_refusals(tmp, spem, skey, ckey):
+    def start(name, *flags):
+        d = os.path.join(tmp, name)
+        os.makedirs(d)
+        r = subprocess.run([f"{BIN}/cyclr-coordinator", "--listen", "127.0.0.1:0", "--state",
+                            os.path.join(d, "state.db"), "--work-dir", os.path.join(d, "w"),
+                            *flags], capture_output=True, text=True, timeout=60)
+        return r, d
+
+    r, d = start("lone-cert", "--metrics-tls-cert", spem)
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    one_line_error(r, "--metrics-tls-key")
+    assert os.listdir(d) == [], os.listdir(d)
+    for name, flags, want in [
+        ("no-key", ["--metrics-tls-cert", spem, "--metrics-tls-key", "/nonexistent.pem"],
+         "--metrics-tls-key /nonexistent.pem: No such file"),
+        ("not-pem", ["--metrics-tls-cert", "/etc/hostname", "--metrics-tls-key", skey],
+         "--metrics-tls-cert /etc/hostname"),
+        ("key-as-cert", ["--metrics-tls-cert", skey, "--metrics-tls-key", skey],
+         "is not a PEM certificate"),
+        ("open", ["--metrics", "0.0.0.0:0"], "refusing to serve /metrics on 0.0.0.0:0")]:
+        r, d = start(name, *flags)
+        why = one_line_error(r, want)
+        assert os.listdir(d) == [], (name, os.listdir(d))  # refused before anything was written
+    assert "--metrics-tls-cert" in why and "--metrics-auth-file" in why and "--insecure" in why
+    r, _ = start("mismatch", "--metrics-tls-cert", spem, "--metrics-tls-key", ckey)
+    mismatch = one_line_error(r, "--metrics-tls-key " + ckey)
+    assert "cannot serve HTTPS" in mismatch, mismatch
+    print(f"h. one TLS flag: exit 2; bad files: one line naming the flag; mismatch: "
+          f"{mismatch[-100:]}; 0.0.0.0 open: {why[:70]}...")
+    d = os.path.join(tmp, "open-insecure")
+    os.makedirs(d)
+    p = subprocess.Popen([f"{BIN}/cyclr-coordinator", "--listen", "127.0.0.1:0", "--metrics",
+                          "0.0.0.0:0", "--insecure", "--state", os.path.join(d, "state.db"),
+                          "--work-dir", os.path.join(d, "w")], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        line = p.stdout.readline()
+        assert "metrics on http://0.0.0.0:" in line, line
+    finally:
+        p.terminate()
+        p.communicate(timeout=30)
+    print("h. 0.0.0.0 /metrics with --insecure: started")
 
 
 def main():
@@ -263,6 +404,9 @@ def main():
         check_auth(tmp)
         check_insecure(tmp)
         check_metrics_auth(tmp)
+        check_metrics_tls_scrapes(tmp, spem, skey, cpem)
+        check_metrics_tls_port0(tmp, spem, skey)
+        check_metrics_tls_refusals(tmp, spem, skey, ckey)
     print("security_test: PASS")
 
 

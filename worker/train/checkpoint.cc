@@ -13,7 +13,7 @@
 
 #include "core/job_name.h"
 #include "core/limits.h"
-#include "worker/train/safe_file.h"
+#include "core/safe_file.h"
 
 namespace cyclr {
 namespace fs = std::filesystem;

@@ -1,5 +1,5 @@
 #include "worker/train/script_model.h"
-#include "worker/train/safe_file.h"
+#include "core/safe_file.h"
 
 #include <fcntl.h>
 #include <unistd.h>

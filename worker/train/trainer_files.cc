@@ -6,7 +6,7 @@
 #include "core/npy_dataset_files.h"
 #include "worker/train/npy_dataset.h"
 #include "worker/train/trainer.h"
-#include "worker/train/safe_file.h"
+#include "core/safe_file.h"
 
 namespace cyclr {
 

@@ -1,5 +1,6 @@
-// SafeFile: how a worker writes files into folders a job spec names (checkpoints, model.pt), so
-// that whoever else can write there cannot redirect or replace what it writes.
+// SafeFile: how a worker writes files into folders a job spec names (checkpoints, model.pt), and
+// the coordinator a Slurm job's files, so that whoever else can write there cannot redirect or
+// replace what is written.
 //
 // - Folders it creates are 0700; files it creates are 0600.
 // - A file is written to a new temporary file in the same folder — a random name, created with
