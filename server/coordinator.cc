@@ -186,7 +186,8 @@ Status Coordinator::MakeLaunchers() {
   auto on_change = [this](const std::string& job, const v1::ClusterJob& c) {
     jobs_->OnClusterChange(job, c);
   };
-  launcher_ = std::make_unique<LauncherRouter>();
+  launcher_ = std::make_unique<LauncherRouter>(
+      [this](const std::string& job) { return jobs_->LauncherOf(job); });
   LocalLauncher::Options lo;
   lo.worker_binary = worker_binary;
   lo.coordinator_address = address_;

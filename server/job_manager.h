@@ -174,6 +174,8 @@ class JobManager {
   void GrantGrace(Clock::time_point now);
 
   StatusOr<JobSnapshot> Snapshot(const std::string& name) const;
+  // The job's spec.launcher(), "" for an unknown job (a LauncherRouter's KindOf).
+  std::string LauncherOf(const std::string& name) const;
 
   // A piece of a rank's log from the job's launcher (Launcher::ReadLog; called without mu_
   // held, it may run kubectl). NOT_FOUND for an unknown job or a log that does not exist;

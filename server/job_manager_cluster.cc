@@ -29,6 +29,12 @@ void JobManager::OnClusterChange(const std::string& name, const v1::ClusterJob& 
     std::fprintf(stderr, "cyclr: saving job %s: %s\n", name.c_str(), s.ToString().c_str());
 }
 
+std::string JobManager::LauncherOf(const std::string& name) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  const Entry* e = Find(name);
+  return e ? e->job.spec().launcher() : "";
+}
+
 StatusOr<LogChunk> JobManager::ReadWorkerLog(const std::string& name, int rank, int64_t offset,
                                              int max_bytes) const {
   Launcher* launcher;

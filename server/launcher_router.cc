@@ -23,9 +23,12 @@ StatusOr<Launcher*> LauncherRouter::For(const std::string& kind) const {
 }
 
 Launcher* LauncherRouter::Owner(const std::string& job) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = kinds_.find(job);
-  return it == kinds_.end() ? nullptr : Get(it->second);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = kinds_.find(job);
+    if (it != kinds_.end()) return Get(it->second);
+  }
+  return kind_of_ ? Get(kind_of_(job)) : nullptr;
 }
 
 void LauncherRouter::Remember(const std::string& job, const std::string& kind) {

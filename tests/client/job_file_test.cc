@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "client/cluster_flags.h"
 #include "client/option_flags.h"
 #include "client/spec_flags.h"
 #include "test_util.h"
@@ -150,8 +151,9 @@ TEST(JobFileTest, ValuesAreParsedByFieldType) {
       {{{"epochs", "1.5"}}, "epochs \"1.5\" is not an integer"},
       {{{"momentum", "high"}}, "momentum \"high\" is not a finite number"},
       {{{"bucket_mb", "inf"}}, "bucket_mb \"inf\" is not a finite number"},
-      {{{"nesterov", "yes please"}}, "nesterov \"yes please\" is not a boolean; expected true, "
-                                     "false, 1 or 0"},
+      {{{"nesterov", "yes please"}},
+       "nesterov \"yes please\" is not a boolean; expected true, "
+       "false, 1 or 0"},
       {{{"seed", "-1"}}, "seed (-1) must be in [0, 9223372036854775807]"},
       {{{"schedule", "x"}},
        "job option \"schedule\" is unknown; expected one of " + JoinNames(JobOptionNames())},
@@ -187,8 +189,7 @@ TEST(JobFileTest, DuplicateKeysAreRefusedWithTheirLine) {
   EXPECT_EQ(LoadJobFile(top).status().message(), top + ": line 4: duplicate key \"epochs\"");
   const std::string nested = dir.Write(
       "nested.yaml", "name: a\nschedule:\n  policy: constant\n  base_lr: 0.1\n  base_lr: 1\n");
-  EXPECT_EQ(LoadJobFile(nested).status().message(),
-            nested + ": line 5: duplicate key \"base_lr\"");
+  EXPECT_EQ(LoadJobFile(nested).status().message(), nested + ": line 5: duplicate key \"base_lr\"");
   const std::string json = dir.Write("job.json", "{\"name\": \"a\",\n \"name\": \"b\"}\n");
   EXPECT_EQ(LoadJobFile(json).status().message(), json + ": line 2: duplicate key \"name\"");
   const std::string spec = dir.Write("spec.yaml", "policy: constant\npolicy: sine\n");
@@ -215,10 +216,12 @@ TEST(JobFileTest, FieldsAreRangeChecked) {
       {{{"momentum", "1"}}, "momentum (1) must be in [0, 1)"},
       {{{"weight_decay", "-0.5"}}, "weight_decay (-0.5) must be >= 0"},
       {{{"bucket_mb", "0"}}, "bucket_mb (0) must be in (0, 1024]"},
-      {{{"divergence_factor", "0.5"}}, "divergence_factor (0.5) must be > 1 (or 0 for the default 10)"},
+      {{{"divergence_factor", "0.5"}},
+       "divergence_factor (0.5) must be > 1 (or 0 for the default 10)"},
       {{{"name", "Bad_Name"}}, "name (\"Bad_Name\") must match [a-z0-9][a-z0-9-]{0,62}"},
-      {{{"name", long_name}}, "name (\"" + std::string(80, 'a') +
-                                  "...\" (10240 bytes)) must match [a-z0-9][a-z0-9-]{0,62}"},
+      {{{"name", long_name}},
+       "name (\"" + std::string(80, 'a') +
+           "...\" (10240 bytes)) must match [a-z0-9][a-z0-9-]{0,62}"},
       {{{"data_dir", std::string(4097, 'd')}},
        "data_dir (\"" + std::string(80, 'd') + "...\" (4097 bytes)) must be at most 4096 bytes"},
       {{{"model", std::string(2000, 'm')}},
@@ -233,7 +236,9 @@ TEST(JobFileTest, FieldsAreRangeChecked) {
     EXPECT_EQ(spec.status().message(), c.message);
   }
   // The bounds themselves are accepted.
-  auto edge = BuildJobSpec({{"epochs", "1000000"}, {"threads", "1024"}, {"workers", "64"},
+  auto edge = BuildJobSpec({{"epochs", "1000000"},
+                            {"threads", "1024"},
+                            {"workers", "64"},
                             {"name", std::string(63, 'z')}},
                            ScheduleSpec{});
   EXPECT_TRUE(edge.ok()) << edge.status().message();
@@ -275,6 +280,88 @@ TEST(JobFileTest, TopLevelMustBeAMapping) {
   auto list = LoadJobFile(dir.Write("l.yaml", "- a\n- b\n"));
   ASSERT_FALSE(list.ok());
   EXPECT_NE(list.status().message().find("must hold a mapping"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cyclr::client
+
+namespace cyclr::client {
+namespace {
+
+TEST(JobFileTest, SchedulerSectionsSetTheirOptions) {
+  TempDir dir;
+  auto spec = FromFile(dir.Write("job.yaml", R"(name: on-slurm
+workers: 4
+launcher: slurm
+slurm: {partition: gpu, time: "2:00:00", gpus_per_task: 1, constraint: "h200&ib"}
+schedule: {policy: triangular, base_lr: 0.001, max_lr: 0.1, step_size_up: 10}
+)"));
+  ASSERT_TRUE(spec.ok()) << spec.status().message();
+  EXPECT_EQ(spec->launcher(), "slurm");
+  EXPECT_EQ(spec->slurm().partition(), "gpu");
+  EXPECT_EQ(spec->slurm().time(), "2:00:00");
+  EXPECT_EQ(spec->slurm().gpus_per_task(), 1);
+  EXPECT_EQ(spec->slurm().constraint(), "h200&ib");
+  EXPECT_FALSE(spec->has_kubernetes());
+
+  auto k8s = FromFile(dir.Write("k.yaml", R"(name: on-k8s
+launcher: kubernetes
+kubernetes:
+  image: ghcr.io/me/cyclr:1
+  node_selector: {gpu: h200, zone: a}
+  memory: 8Gi
+schedule: {policy: triangular, base_lr: 0.001, max_lr: 0.1, step_size_up: 10}
+)"));
+  ASSERT_TRUE(k8s.ok()) << k8s.status().message();
+  EXPECT_EQ(k8s->kubernetes().image(), "ghcr.io/me/cyclr:1");
+  EXPECT_EQ(k8s->kubernetes().memory(), "8Gi");
+  ASSERT_EQ(k8s->kubernetes().node_selector().size(), 2u);
+  EXPECT_EQ(k8s->kubernetes().node_selector().at("gpu"), "h200");
+}
+
+TEST(JobFileTest, SchedulerSectionsRefuseUnknownAndNestedValues) {
+  TempDir dir;
+  auto unknown = FromFile(dir.Write("u.yaml", "name: x\nslurm: {partitions: gpu}\n"));
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("option \"partitions\" in slurm: in"),
+            std::string::npos)
+      << unknown.status().message();
+  auto nested = FromFile(dir.Write("n.yaml", "name: x\nslurm: {partition: [a, b]}\n"));
+  ASSERT_FALSE(nested.ok());
+  EXPECT_NE(nested.status().message().find("must have a single value"), std::string::npos);
+  auto bad_type = BuildJobSpec({{"slurm.gpus_per_task", "two"}}, ScheduleSpec{});
+  ASSERT_FALSE(bad_type.ok());
+  EXPECT_NE(bad_type.status().message().find("slurm.gpus_per_task \"two\" is not an integer"),
+            std::string::npos)
+      << bad_type.status().message();
+  auto selector = BuildJobSpec({{"kubernetes.node_selector", "gpu"}}, ScheduleSpec{});
+  ASSERT_FALSE(selector.ok());
+  EXPECT_NE(selector.status().message().find("is not KEY=VALUE"), std::string::npos);
+}
+
+TEST(JobFileTest, SchedulerFlagsBecomeTheLauncherAndItsOptions) {
+  ClusterFlags flags;
+  CLI::App app;
+  flags.AddTo(&app);
+  Parse(&app, {"--scheduler", "slurm", "--slurm-partition", "gpu", "--slurm-gpus-per-task", "2"});
+  auto job = flags.Apply({{"name", "x"}});
+  ASSERT_TRUE(job.ok()) << job.status().message();
+  EXPECT_EQ(job->at("launcher"), "slurm");
+  EXPECT_EQ(job->at("slurm.partition"), "gpu");
+  EXPECT_EQ(job->at("slurm.gpus_per_task"), "2");
+  auto disagree = flags.Apply({{"launcher", "external"}});
+  ASSERT_FALSE(disagree.ok());
+  EXPECT_EQ(disagree.status().message(),
+            "--scheduler slurm and launcher external disagree: give one of them");
+
+  ClusterFlags k8s_flag_only;
+  CLI::App app2;
+  k8s_flag_only.AddTo(&app2);
+  Parse(&app2, {"--k8s-image", "img:1"});
+  auto wrong = k8s_flag_only.Apply({});
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.status().message(),
+            "--k8s-image is for --scheduler kubernetes (this job's launcher is local)");
 }
 
 }  // namespace

@@ -55,7 +55,17 @@ def cold_start(tmp):
         assert "waiting for ranks 0, 1 (since " in r.stdout, r.stdout
         assert "job cold SUCCEEDED" in r.stdout, r.stdout + r.stderr
         assert took >= 20, f"the workers slept 20 s but the job took {took:.1f} s"
-        print(f"a. cold start of 20 s with default flags: SUCCEEDED in {took:.1f} s")
+        # cyclrctl logs: each rank's output, whole or its tail; a bad rank is named.
+        for rank in (0, 1):
+            log = c.ctl("logs", "cold", "--rank", str(rank)).stdout
+            assert log.startswith("cold start: sleeping 20 s"), log[:200]
+            assert f"rank {rank}/2" in log, log[-300:]
+        tail = c.ctl("logs", "cold", "--rank", "1", "--tail", "64").stdout
+        assert 0 < len(tail.encode()) <= 64 and log.endswith(tail), (tail, log[-100:])
+        bad = c.ctl("logs", "cold", "--rank", "2", check=False)
+        assert bad.returncode != 0 and "rank (2) must be between 0 and 1" in bad.stderr, bad.stderr
+        print(f"a. cold start of 20 s with default flags: SUCCEEDED in {took:.1f} s; "
+              "cyclrctl logs shows each rank's output")
     finally:
         c.close()
 
