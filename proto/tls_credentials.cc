@@ -10,7 +10,16 @@
 namespace cyclr {
 namespace {
 
-StatusOr<std::string> ReadPem(const std::string& path, const std::string& flag) {
+Status NeedBoth(const TlsFiles& f) {
+  if (f.cert.empty() != f.key.empty()) {
+    return Status::InvalidArgument(f.cert_flag + " and " + f.key_flag + " go together: give both");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+StatusOr<std::string> ReadPemFile(const std::string& path, const std::string& flag) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
     return Status::InvalidArgument(flag + " " + path + ": " + std::strerror(errno));
@@ -20,6 +29,7 @@ StatusOr<std::string> ReadPem(const std::string& path, const std::string& flag) 
                                    std::to_string(kMaxPemBytes) + " bytes");
   }
   std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::InvalidArgument(flag + " " + path + ": " + std::strerror(errno));
   std::ostringstream text;
   text << in.rdbuf();
   if (!in.good() && !in.eof()) {
@@ -31,15 +41,6 @@ StatusOr<std::string> ReadPem(const std::string& path, const std::string& flag) 
   return text.str();
 }
 
-Status NeedBoth(const TlsFiles& f) {
-  if (f.cert.empty() != f.key.empty()) {
-    return Status::InvalidArgument(f.cert_flag + " and " + f.key_flag + " go together: give both");
-  }
-  return Status::Ok();
-}
-
-}  // namespace
-
 StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ClientCredentials(const TlsFiles& f) {
   CYCLR_RETURN_IF_ERROR(NeedBoth(f));
   if (!f.enabled()) return grpc::InsecureChannelCredentials();
@@ -48,10 +49,10 @@ StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ClientCredentials(const TlsF
                                    " (the CA that signed the coordinator's certificate)");
   }
   grpc::SslCredentialsOptions o;
-  CYCLR_ASSIGN_OR_RETURN(o.pem_root_certs, ReadPem(f.ca, f.ca_flag));
+  CYCLR_ASSIGN_OR_RETURN(o.pem_root_certs, ReadPemFile(f.ca, f.ca_flag));
   if (!f.cert.empty()) {
-    CYCLR_ASSIGN_OR_RETURN(o.pem_cert_chain, ReadPem(f.cert, f.cert_flag));
-    CYCLR_ASSIGN_OR_RETURN(o.pem_private_key, ReadPem(f.key, f.key_flag));
+    CYCLR_ASSIGN_OR_RETURN(o.pem_cert_chain, ReadPemFile(f.cert, f.cert_flag));
+    CYCLR_ASSIGN_OR_RETURN(o.pem_private_key, ReadPemFile(f.key, f.key_flag));
   }
   return grpc::SslCredentials(o);
 }
@@ -64,15 +65,15 @@ StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials(const TlsFi
     }
     return grpc::InsecureServerCredentials();
   }
-  grpc::SslServerCredentialsOptions o(f.ca.empty()
-                                          ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
-                                          : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  grpc::SslServerCredentialsOptions o(
+      f.ca.empty() ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+                   : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
   grpc::SslServerCredentialsOptions::PemKeyCertPair pair;
-  CYCLR_ASSIGN_OR_RETURN(pair.cert_chain, ReadPem(f.cert, f.cert_flag));
-  CYCLR_ASSIGN_OR_RETURN(pair.private_key, ReadPem(f.key, f.key_flag));
+  CYCLR_ASSIGN_OR_RETURN(pair.cert_chain, ReadPemFile(f.cert, f.cert_flag));
+  CYCLR_ASSIGN_OR_RETURN(pair.private_key, ReadPemFile(f.key, f.key_flag));
   o.pem_key_cert_pairs.push_back(pair);
   if (!f.ca.empty()) {
-    CYCLR_ASSIGN_OR_RETURN(o.pem_root_certs, ReadPem(f.ca, f.ca_flag));
+    CYCLR_ASSIGN_OR_RETURN(o.pem_root_certs, ReadPemFile(f.ca, f.ca_flag));
   }
   return grpc::SslServerCredentials(o);
 }

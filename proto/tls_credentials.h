@@ -22,6 +22,10 @@ namespace cyclr {
 
 inline constexpr size_t kMaxPemBytes = 1 << 20;
 
+// A PEM file read whole: a regular file of at most kMaxPemBytes with a -----BEGIN line, else
+// INVALID_ARGUMENT naming `flag` and the path.
+StatusOr<std::string> ReadPemFile(const std::string& path, const std::string& flag);
+
 struct TlsFiles {
   std::string ca;    // client: the CA to trust; server: the CA of client certificates (mTLS)
   std::string cert;  // own certificate chain (PEM)

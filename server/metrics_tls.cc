@@ -13,43 +13,13 @@
 #include <sstream>
 #include <vector>
 
+#include "core/safe_file.h"
+
 namespace cyclr {
 namespace {
 
-// The same rules as gRPC's files (proto/tls_credentials.cc, whose reader is private to it).
-StatusOr<std::string> ReadPemFile(const std::string& path, const std::string& flag) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) {
-    return Status::InvalidArgument(flag + " " + path + ": " + std::strerror(errno));
-  }
-  if (!S_ISREG(st.st_mode) || st.st_size > static_cast<off_t>(kMaxPemBytes)) {
-    return Status::InvalidArgument(flag + " " + path + " must be a regular PEM file of at most " +
-                                   std::to_string(kMaxPemBytes) + " bytes");
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::InvalidArgument(flag + " " + path + ": " + std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (!in.good() && !in.eof()) {
-    return Status::InvalidArgument(flag + " " + path + ": cannot be read");
-  }
-  return text.str();
-}
-
 bool Contains(const std::string& text, const char* what) {
   return text.find(what) != std::string::npos;
-}
-
-// Writes all of `text` to `fd`.
-bool WriteAll(int fd, const std::string& text) {
-  size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    done += static_cast<size_t>(n);
-  }
-  return true;
 }
 
 }  // namespace
@@ -109,7 +79,8 @@ StatusOr<std::unique_ptr<TempKeyCertFile>> TempKeyCertFile::Write(const KeyCertP
     return Status::Unavailable("metrics TLS: cannot create " + file->path_ + ": " +
                                std::strerror(errno));
   }
-  bool written = WriteAll(fd, pem.key) && WriteAll(fd, pem.cert);
+  bool written = WriteAll(fd, pem.key.data(), pem.key.size()) &&
+                 WriteAll(fd, pem.cert.data(), pem.cert.size());
   int error = written ? 0 : errno;
   if (::close(fd) != 0 && written) written = false, error = errno;
   if (!written) {
