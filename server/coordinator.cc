@@ -221,7 +221,6 @@ Status Coordinator::MakeLaunchers() {
     ko.default_image = c.k8s_image;
     ko.coordinator_address = cluster_address;
     ko.tls_ca_secret = c.k8s_tls_ca_secret;
-    ko.work_dir = options_.work_dir;
     ko.poll_interval = c.poll_interval;
     launcher_->Add("kubernetes", std::make_unique<KubernetesLauncher>(ko, on_exit, on_change));
   }

@@ -111,7 +111,7 @@ StatusOr<KubernetesRenderOptions> KubernetesLauncher::RenderOptionsFor(
   if (options_.coordinator_address.empty()) {
     return Status::FailedPrecondition(
         "the coordinator has no address for worker pods to dial (start it with "
-        "--k8s-coordinator-address)");
+        "--cluster-worker-address)");
   }
   r.coordinator_address = options_.coordinator_address;
   r.worker_token = worker_token;

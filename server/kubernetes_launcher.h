@@ -44,9 +44,8 @@ class KubernetesLauncher : public Launcher {
     std::string kubectl = "kubectl";          // program name (on PATH) or path (--kubectl)
     std::string default_namespace = "cyclr";  // --k8s-namespace
     std::string default_image;                // --k8s-image
-    std::string coordinator_address;          // what worker pods dial (--k8s-coordinator-address)
+    std::string coordinator_address;          // what worker pods dial (--cluster-worker-address)
     std::string tls_ca_secret;                // --k8s-tls-ca-secret ("" = plaintext workers)
-    std::string work_dir;                     // unused so far: logs stay in the pods
     std::chrono::milliseconds poll_interval{2000};
     std::chrono::milliseconds command_timeout{30000};  // each kubectl call
     // Polls a rank's image pull may fail (ErrImagePull, ImagePullBackOff, InvalidImageName)

@@ -47,7 +47,7 @@ Status CheckKubernetesOptions(const v1::KubernetesOptions& k);
 struct KubernetesRenderOptions {
   std::string k8s_namespace;        // where the objects go: the spec's, else --k8s-namespace
   std::string image;                // the spec's, else --k8s-image
-  std::string coordinator_address;  // what the workers dial (--k8s-coordinator-address)
+  std::string coordinator_address;  // what the workers dial (--cluster-worker-address)
   std::string worker_token;         // the group's credential, into the Secret ("" = auth off)
   std::string tls_ca_secret;        // a Secret with key ca.crt: mounted, --tls-ca; "" = plaintext
   int submission = 1;               // the pods' cyclr.io/submission label
