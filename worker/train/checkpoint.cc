@@ -59,9 +59,9 @@ Status CheckLoaded(const std::string& path, const torch::nn::Module& model,
     const char* name;
     int64_t value, max;
   };
-  for (const Field& f : {Field{"step", meta.step, limits::kMaxStep},
-                         Field{"epoch", meta.epoch, limits::kMaxEpochs},
-                         Field{"step_in_epoch", meta.step_in_epoch, limits::kMaxStep}}) {
+  for (const Field& f :
+       {Field{"step", meta.step, limits::kMaxStep}, Field{"epoch", meta.epoch, limits::kMaxEpochs},
+        Field{"step_in_epoch", meta.step_in_epoch, limits::kMaxStep}}) {
     if (f.value < 0 || f.value > f.max) {
       return Status::InvalidArgument(path + ": " + f.name + " (" + std::to_string(f.value) +
                                      ") must be between 0 and " + std::to_string(f.max));
@@ -107,8 +107,8 @@ std::string LedgerPath(const std::string& dir, const std::string& owner) {
 // Appends `name` to the ledger (created 0600, never through a link).
 Status Record(const std::string& ledger, const std::string& name) {
   if (ledger.empty()) return Status::Ok();
-  const int fd = ::open(ledger.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
-                        0600);
+  const int fd =
+      ::open(ledger.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return Status::Internal("open " + ledger + ": " + std::strerror(errno));
   const std::string line = name + "\n";
   const bool ok = WriteAll(fd, line.data(), line.size()) && ::fsync(fd) == 0;
@@ -116,15 +116,20 @@ Status Record(const std::string& ledger, const std::string& name) {
   return ok ? Status::Ok() : Status::Internal("write " + ledger + ": " + std::strerror(errno));
 }
 
+// The file names a ledger records (none for "").
+std::set<std::string> Recorded(const std::string& ledger) {
+  std::set<std::string> recorded;
+  if (ledger.empty()) return recorded;
+  std::ifstream in(ledger);
+  for (std::string line; std::getline(in, line);) recorded.insert(line);
+  return recorded;
+}
+
 // Deletes all but the newest `keep` checkpoints of the ledger (every one of this user's without
 // a ledger); never another user's file, never through a link.
 void Prune(const std::string& dir, const std::string& ledger, int keep) {
   std::vector<std::string> mine;
-  std::set<std::string> recorded;
-  if (!ledger.empty()) {
-    std::ifstream in(ledger);
-    for (std::string line; std::getline(in, line);) recorded.insert(line);
-  }
+  const std::set<std::string> recorded = Recorded(ledger);
   for (const std::string& path : ListCheckpoints(dir)) {
     const bool ours = ledger.empty() || recorded.count(fs::path(path).filename().string()) > 0;
     if (ours && IsOwnRegularFile(path)) mine.push_back(path);
@@ -134,6 +139,15 @@ void Prune(const std::string& dir, const std::string& ledger, int keep) {
 }
 
 }  // namespace
+
+StatusOr<std::string> NewestCheckpointOf(const std::string& dir, const std::string& owner) {
+  const std::set<std::string> recorded = Recorded(LedgerPath(dir, owner));
+  std::vector<std::string> all = ListCheckpoints(dir);
+  for (auto it = all.rbegin(); it != all.rend(); ++it) {
+    if (recorded.count(fs::path(*it).filename().string())) return *it;
+  }
+  return NewestCheckpoint(dir);
+}
 
 StatusOr<std::string> SaveCheckpoint(const std::string& dir, const CheckpointMeta& meta,
                                      torch::nn::Module& model,
@@ -158,9 +172,10 @@ StatusOr<std::string> SaveCheckpoint(const std::string& dir, const CheckpointMet
   archive.write("meta.step_in_epoch", Int64(meta.step_in_epoch));
   archive.write("meta.seed", Int64(static_cast<int64_t>(meta.seed)));
   std::string timeline = meta.timeline.SerializeAsString();
-  archive.write("meta.timeline",
-                torch::from_blob(timeline.data(), {static_cast<int64_t>(timeline.size())},
-                                 torch::kUInt8).clone());
+  archive.write(
+      "meta.timeline",
+      torch::from_blob(timeline.data(), {static_cast<int64_t>(timeline.size())}, torch::kUInt8)
+          .clone());
 
   const std::string path = dir + "/" + FileName(meta.step);
   const std::string ledger = LedgerPath(dir, owner);
@@ -193,8 +208,8 @@ Status LoadModelWeights(const std::string& path, torch::nn::Module& model) {
     }
     return Status::Ok();
   } catch (const std::exception& e) {  // c10::Error and TorchScript's errors alike
-    return Status::InvalidArgument(path + ": not a readable checkpoint: " +
-                                   std::string(e.what()).substr(0, 300));
+    return Status::InvalidArgument(
+        path + ": not a readable checkpoint: " + std::string(e.what()).substr(0, 300));
   }
 }
 
@@ -233,7 +248,8 @@ StatusOr<CheckpointMeta> LoadCheckpoint(const std::string& path, torch::nn::Modu
     return meta;
   } catch (const c10::Error& e) {
     // LibTorch reports a truncated or foreign file by throwing; keep it at this edge.
-    return Status::InvalidArgument(path + ": not a readable checkpoint: " + e.what_without_backtrace());
+    return Status::InvalidArgument(path +
+                                   ": not a readable checkpoint: " + e.what_without_backtrace());
   } catch (const std::exception& e) {
     // Not every LibTorch error is a c10::Error: a damaged TorchScript header throws
     // torch::jit::ErrorReport (found by tests/fuzz/checkpoint_fuzzer).

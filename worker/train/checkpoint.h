@@ -40,6 +40,11 @@ StatusOr<std::string> SaveCheckpoint(const std::string& dir, const CheckpointMet
 // The newest complete checkpoint in `dir` (NOT_FOUND if there is none; temporary files of an
 // interrupted write are ignored).
 StatusOr<std::string> NewestCheckpoint(const std::string& dir);
+// The checkpoint a restarted worker of job `owner` resumes from: the newest of those its ledger
+// records when it recorded any that still exist (a job sharing the folder may have written newer
+// ones: they are another run's), else the newest in `dir` (a first start: e.g. `cyclrctl resume
+// --as NEW` continues the old job's). NOT_FOUND if there is none.
+StatusOr<std::string> NewestCheckpointOf(const std::string& dir, const std::string& owner);
 // The newest complete checkpoint in `dir` written at or before `step` (NOT_FOUND if none).
 StatusOr<std::string> CheckpointAtOrBefore(const std::string& dir, int64_t step);
 // All complete checkpoints in `dir`, oldest first.

@@ -70,8 +70,8 @@ Status Trainer::Setup() {
   }
   if (!spec.init_from().empty()) {
     // Before the optimizer and the Reducer see the parameters; rank 0's are broadcast below.
-    CYCLR_RETURN_IF_ERROR(LoadModelWeights(spec.init_from(), *model_.module)
-                              .WithContext("init_from"));
+    CYCLR_RETURN_IF_ERROR(
+        LoadModelWeights(spec.init_from(), *model_.module).WithContext("init_from"));
   }
   CYCLR_RETURN_IF_ERROR(AgreeOnModelFile());
   CYCLR_RETURN_IF_ERROR(CheckModelFitsData(model_, Loss(), train_, test_));
@@ -96,7 +96,7 @@ Status Trainer::MaybeResume() {
   const v1::JobSpec& spec = options_.spec;
   std::string path = spec.resume_from();
   if (path.empty() && !spec.checkpoint_dir().empty()) {
-    StatusOr<std::string> newest = NewestCheckpoint(spec.checkpoint_dir());
+    StatusOr<std::string> newest = NewestCheckpointOf(spec.checkpoint_dir(), spec.name());
     if (!newest.ok()) return Status::Ok();  // nothing to resume: a fresh start
     path = *newest;
   }
@@ -151,8 +151,8 @@ Status Trainer::Step(int64_t epoch, const Batch& batch, TrainResult* result) {
   // healthy]. Issued before backward so it runs while this rank computes; collectives run in
   // issue order on every rank, so it never crosses the gradient buckets. A range test's verdict
   // is its stop rule on the previous step's mean loss (and this step's loss being finite).
-  const bool healthy = range_test_ ? std::isfinite(loss_value) && range_stop_.empty()
-                                   : guard_.Observe(loss_value);
+  const bool healthy =
+      range_test_ ? std::isfinite(loss_value) && range_stop_.empty() : guard_.Observe(loss_value);
   int64_t agreed[3] = {agreement_->held_version(), reporter_ && reporter_->stop_requested() ? 0 : 1,
                        healthy ? 1 : 0};
   if (!range_test_ && guard_.at_best()) best_step_ = step_;

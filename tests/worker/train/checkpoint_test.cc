@@ -127,6 +127,11 @@ TEST(CheckpointTest, JobsSharingAFolderNeverPruneEachOther) {
   std::vector<std::string> names;
   for (const std::string& p : ListCheckpoints(dir)) names.push_back(fs::path(p).filename());
   EXPECT_EQ(names, (std::vector<std::string>{"ckpt-000000000003.pt", "ckpt-000000000011.pt"}));
+  // A restarted worker resumes from its own job's newest, not the other job's newer one; a job
+  // that wrote none there (a first start, resume --as) takes the newest.
+  EXPECT_EQ(fs::path(NewestCheckpointOf(dir, "job-a").value()).filename(), "ckpt-000000000003.pt");
+  EXPECT_EQ(fs::path(NewestCheckpointOf(dir, "job-b").value()).filename(), "ckpt-000000000011.pt");
+  EXPECT_EQ(fs::path(NewestCheckpointOf(dir, "job-c").value()).filename(), "ckpt-000000000011.pt");
 }
 
 TEST(CheckpointTest, ADamagedHeaderIsAnErrorNotACrash) {
@@ -185,10 +190,12 @@ TEST(CheckpointTest, StepsAndShapesAreChecked) {
 // Runs 2 ranks; returns rank 0's status.
 Status RunJob(const v1::JobSpec& spec, const Timeline& timeline, const std::string& log_dir,
               int64_t crash_after) {
-  return testing::RunRanks(2, spec, timeline, [&](int, TrainerOptions* o, ScheduleAgreement*) {
-           o->log_dir = log_dir;
-           o->crash_after_steps = crash_after;
-         })[0].status();
+  return testing::RunRanks(2, spec, timeline,
+                           [&](int, TrainerOptions* o, ScheduleAgreement*) {
+                             o->log_dir = log_dir;
+                             o->crash_after_steps = crash_after;
+                           })[0]
+      .status();
 }
 
 TEST(CheckpointTest, CrashedAndResumedRunEndsWithTheUninterruptedParameters) {
@@ -197,13 +204,13 @@ TEST(CheckpointTest, CrashedAndResumedRunEndsWithTheUninterruptedParameters) {
   Timeline timeline;
   Revision r1, r2;
   r1.version = 1;
-  r1.spec = *SpecFromOptions({{"policy", "triangular"}, {"base_lr", "0.01"}, {"max_lr", "0.1"},
-                              {"step_size_up", "5"}});
+  r1.spec = *SpecFromOptions(
+      {{"policy", "triangular"}, {"base_lr", "0.01"}, {"max_lr", "0.1"}, {"step_size_up", "5"}});
   r2.version = 2;
   r2.effective_step = 22;
   r2.phase = PhaseMode::kRestart;
-  r2.spec = *SpecFromOptions({{"policy", "sine"}, {"base_lr", "0.005"}, {"max_lr", "0.05"},
-                              {"step_size_up", "4"}});
+  r2.spec = *SpecFromOptions(
+      {{"policy", "sine"}, {"base_lr", "0.005"}, {"max_lr", "0.05"}, {"step_size_up", "4"}});
   ASSERT_TRUE(timeline.Append(r1).ok());
   ASSERT_TRUE(timeline.Append(r2).ok());
 
