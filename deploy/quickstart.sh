@@ -41,5 +41,5 @@ echo
 echo "metrics:   http://127.0.0.1:$metrics_port/metrics (job=\"$name\")"
 echo "timeline:  build/bin/cyclrctl schedule get $name"
 echo "change it: build/bin/cyclrctl schedule set $name --policy triangular2 --base-lr 0.001 --max-lr 0.02 --step-size-up 234"
-echo "worker logs: .cyclr/jobs/$name/"
+echo "worker logs: build/bin/cyclrctl logs $name --rank 0   (files in .cyclr/jobs/$name/)"
 exit $status
