@@ -10,11 +10,10 @@
 #include <filesystem>
 
 #include "proto/authorized_channel.h"
-#include "server/kubernetes_launcher.h"
+#include "server/launcher_factory.h"
 #include "server/local_launcher.h"
 #include "server/manager_util.h"
 #include "server/metrics_tls.h"
-#include "server/slurm_launcher.h"
 
 namespace cyclr {
 namespace {
@@ -173,57 +172,21 @@ Status Coordinator::StartServer() {
 }
 
 Status Coordinator::MakeLaunchers() {
-  const TlsFiles& tls = options_.tls;
-  TlsFiles worker_tls;
-  if (!tls.cert.empty()) {
-    worker_tls.ca = options_.worker_ca.empty() ? tls.cert : options_.worker_ca;
-    if (!tls.ca.empty()) worker_tls.cert = tls.cert, worker_tls.key = tls.key;
-  }
-  const std::string worker_binary = options_.worker_binary.empty()
-                                        ? LocalLauncher::DefaultWorkerBinary()
-                                        : options_.worker_binary;
-  auto on_exit = [this](const WorkerExit& x) { jobs_->OnWorkerExit(x); };
-  auto on_change = [this](const std::string& job, const v1::ClusterJob& c) {
-    jobs_->OnClusterChange(job, c);
-  };
-  launcher_ = std::make_unique<LauncherRouter>(
-      [this](const std::string& job) { return jobs_->LauncherOf(job); });
-  LocalLauncher::Options lo;
-  lo.worker_binary = worker_binary;
-  lo.coordinator_address = address_;
-  lo.work_dir = options_.work_dir;
-  lo.worker_tls = worker_tls;
-  lo.stop_grace = options_.stop_grace;
-  lo.stop_on_destroy = false;
-  launcher_->Add("local", std::make_unique<LocalLauncher>(lo, on_exit));
-  const ClusterOptions& c = options_.cluster;
-  const std::string cluster_address = c.worker_address.empty() ? address_ : c.worker_address;
-  if (c.slurm) {
-    SlurmLauncher::Options so;
-    so.bin_dir = c.slurm_bin_dir;
-    so.worker_binary = worker_binary;
-    so.coordinator_address = cluster_address;
-    so.work_dir = std::filesystem::absolute(options_.work_dir).lexically_normal().string();
-    so.worker_tls = worker_tls;
-    so.poll_interval = c.poll_interval;
-    launcher_->Add("slurm", std::make_unique<SlurmLauncher>(so, on_exit, on_change));
-  }
-  if (c.kubernetes) {
-    if (c.worker_address.empty()) {
-      return Status::InvalidArgument(
-          "--kubernetes needs --cluster-worker-address HOST:PORT: the address worker pods dial "
-          "(they cannot reach " +
-          address_ + ")");
-    }
-    KubernetesLauncher::Options ko;
-    ko.kubectl = c.kubectl;
-    ko.default_namespace = c.k8s_namespace;
-    ko.default_image = c.k8s_image;
-    ko.coordinator_address = cluster_address;
-    ko.tls_ca_secret = c.k8s_tls_ca_secret;
-    ko.poll_interval = c.poll_interval;
-    launcher_->Add("kubernetes", std::make_unique<KubernetesLauncher>(ko, on_exit, on_change));
-  }
+  LauncherSetup setup;
+  setup.worker_binary = options_.worker_binary.empty() ? LocalLauncher::DefaultWorkerBinary()
+                                                       : options_.worker_binary;
+  setup.address = address_;
+  setup.work_dir = options_.work_dir;
+  setup.worker_tls = WorkerTls(options_.tls, options_.worker_ca);
+  setup.stop_grace = options_.stop_grace;
+  setup.cluster = options_.cluster;
+  CYCLR_ASSIGN_OR_RETURN(
+      launcher_, cyclr::MakeLaunchers(
+                     setup, [this](const std::string& job) { return jobs_->LauncherOf(job); },
+                     [this](const WorkerExit& x) { jobs_->OnWorkerExit(x); },
+                     [this](const std::string& job, const v1::ClusterJob& c) {
+                       jobs_->OnClusterChange(job, c);
+                     }));
   return Status::Ok();
 }
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "server/job_manager.h"
+#include "server/launcher_factory.h"
 #include "server/launcher_router.h"
 #include "tests/server/fake_launcher.h"
 #include "tests/server/test_util.h"
@@ -149,6 +150,41 @@ TEST_F(ClusterJobsTest, WorkerLogRequestsAreChecked) {
   ASSERT_TRUE(jobs_->Launch(testing::ValidJobSpec("s", 2, "slurm")).ok());
   EXPECT_EQ(jobs_->ReadWorkerLog("s", 2, 0, 10).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(jobs_->ReadWorkerLog("nope", 0, 0, 10).status().code(), StatusCode::kNotFound);
+}
+
+TEST(LauncherFactoryTest, BuildsTheEnabledKindsAndRefusesPodsWithoutAnAddress) {
+  testing::TempDir dir;
+  LauncherSetup setup;
+  setup.worker_binary = "/bin/true";
+  setup.address = "127.0.0.1:7070";
+  setup.work_dir = dir.path();
+  auto plain = MakeLaunchers(setup, nullptr, nullptr, nullptr);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_NE((*plain)->Get("local"), nullptr);
+  EXPECT_EQ((*plain)->Get("slurm"), nullptr);
+  setup.cluster.slurm = true;
+  setup.cluster.kubernetes = true;
+  auto refused = MakeLaunchers(setup, nullptr, nullptr, nullptr);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("--cluster-worker-address"), std::string::npos);
+  setup.cluster.worker_address = "head:7070";
+  auto all = MakeLaunchers(setup, nullptr, nullptr, nullptr);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  EXPECT_NE((*all)->Get("slurm"), nullptr);
+  EXPECT_NE((*all)->Get("kubernetes"), nullptr);
+}
+
+TEST(LauncherFactoryTest, WorkersTrustTheCoordinatorsCertificateOrTheGivenCa) {
+  EXPECT_FALSE(WorkerTls(TlsFiles{}, "").enabled());
+  TlsFiles server;
+  server.cert = "c.pem";
+  server.key = "k.pem";
+  EXPECT_EQ(WorkerTls(server, "").ca, "c.pem");
+  EXPECT_EQ(WorkerTls(server, "ca.pem").ca, "ca.pem");
+  EXPECT_EQ(WorkerTls(server, "").cert, "");  // no client certificates asked for
+  server.ca = "clients.pem";                  // mutual TLS: workers present the pair
+  EXPECT_EQ(WorkerTls(server, "").cert, "c.pem");
+  EXPECT_EQ(WorkerTls(server, "").key, "k.pem");
 }
 
 }  // namespace
