@@ -19,6 +19,7 @@ import signal
 import stat
 import sys
 import tempfile
+import threading
 import time
 
 import harness
@@ -47,11 +48,24 @@ def cold_start(tmp):
                 f"exec {BIN}/cyclr-worker \"$@\"\n")
     os.chmod(wrapper, os.stat(wrapper).st_mode | stat.S_IEXEC)
     c = Coordinator(tmp, "--worker-binary", wrapper)  # default heartbeat and registration
+    followed = {}
+
+    def follow_logs():  # cyclrctl logs --follow from the job's start to its end
+        wait_until(lambda: c.ctl("jobs", "get", "cold", check=False).returncode == 0, 60,
+                   "the job to exist")
+        followed["r"] = c.ctl("logs", "cold", "--rank", "0", "--follow", check=False, timeout=240)
+
+    follower = threading.Thread(target=follow_logs)
+    follower.start()
     try:
         started = time.time()
         r = c.ctl("launch", "--name", "cold", "--workers", "2", "--epochs", "1", *TRAIN,
                   "--follow", timeout=240)
         took = time.time() - started
+        follower.join(60)
+        f = followed.get("r")
+        assert f is not None and f.returncode == 0, f
+        assert f.stdout == c.ctl("logs", "cold", "--rank", "0").stdout, (f.stdout[-300:],)
         assert "waiting for ranks 0, 1 (since " in r.stdout, r.stdout
         assert "job cold SUCCEEDED" in r.stdout, r.stdout + r.stderr
         assert took >= 20, f"the workers slept 20 s but the job took {took:.1f} s"
