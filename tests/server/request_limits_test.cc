@@ -181,6 +181,23 @@ TEST(RequestLimitsTest, JobRequests) {
   EXPECT_TRUE(CheckRequest(s).ok());
 }
 
+TEST(RequestLimitsTest, WorkerLogRequests) {
+  v1::GetWorkerLogRequest r;
+  ExpectRefused(CheckRequest(r), "job (\"\") must be a job name");
+  r.set_job("a");
+  EXPECT_TRUE(CheckRequest(r).ok());
+  r.set_rank(-1);
+  ExpectRefused(CheckRequest(r), "rank (-1) must be between 0 and");
+  r.set_rank(0);
+  r.set_max_bytes(kMaxLogReadBytes + 1);
+  ExpectRefused(CheckRequest(r), "max_bytes (1048577) must be between 0 and 1048576");
+  r.set_max_bytes(kMaxLogReadBytes);
+  r.set_offset(std::numeric_limits<int64_t>::min());  // -offset would overflow
+  ExpectRefused(CheckRequest(r), "offset (");
+  r.set_offset(-4096);
+  EXPECT_TRUE(CheckRequest(r).ok());
+}
+
 // Found by tests/fuzz/request_fuzzer: a LaunchJob spec with fields this coordinator does not
 // know passed NormalizeJobSpec with them, so they were stored and served back with every
 // GetJob/ListJobs (megabytes of them past every size rule). They are dropped.
