@@ -145,6 +145,11 @@ void Requests(const fs::path& dir) {
   report.set_finished(true);
   report.set_error("rank 1: loss diverged");
   Request(dir, 10, "report_progress_error", report);
+  v1::GetWorkerLogRequest log;
+  log.set_job("fm");
+  log.set_rank(1);
+  log.set_offset(-4096);
+  Request(dir, 11, "get_worker_log", log);
 }
 
 std::string RevisionBytes(int64_t version, int64_t effective, const v1::ScheduleSpec& spec,

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
 
 #include "server/request_limits.h"
@@ -162,7 +163,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   --size;
   // The request types of proto/cyclr/v1/service.proto; GetJob also serves WatchJob, GetTimeline
   // also WatchTimeline.
-  switch (kind % 11) {
+  switch (kind % 12) {
     case 0: {
       v1::LaunchJobRequest r;
       if (Parse(data, size, &r)) Launch(r);
@@ -219,6 +220,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 10: {
       v1::ReportProgressRequest r;
       if (Parse(data, size, &r)) Report(r);
+      break;
+    }
+    case 11: {
+      v1::GetWorkerLogRequest r;
+      if (Parse(data, size, &r) && CheckRequest(r).ok()) {
+        // What ReadLogFile relies on: -offset cannot overflow, max_bytes is bounded.
+        RequireJobName(r.job());
+        FUZZ_REQUIRE(r.rank() >= 0 && r.max_bytes() >= 0 && r.max_bytes() <= kMaxLogReadBytes &&
+                         r.offset() != std::numeric_limits<int64_t>::min(),
+                     "accepted " + r.ShortDebugString());
+      }
       break;
     }
   }
