@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "client/cluster_flags.h"
 #include "client/commands/commands.h"
 #include "client/curve_plot.h"
 #include "client/job_file.h"
@@ -20,7 +21,8 @@ struct ProbeOptions {
   ProbeOptions() : job_flags(JobOptionNames(), JobBoolOptionNames(), JobOptionHelp(), "Job") {}
   std::string job_file;
   OptionFlags job_flags;
-  double start_lr = 1e-7;  // fastai's lr_find defaults
+  ClusterFlags cluster_flags;  // a probe runs wherever its job would: --scheduler slurm, ...
+  double start_lr = 1e-7;      // fastai's lr_find defaults
   double end_lr = 10;
   int64_t steps = 100;
   std::string mode = "exp";
@@ -51,7 +53,8 @@ StatusOr<v1::JobSpec> ProbeSpec(const ProbeOptions& o) {
   if (!o.job_file.empty()) {
     CYCLR_ASSIGN_OR_RETURN(file, LoadJobFile(o.job_file));
   }
-  OptionMap job = Merge(file.job, o.job_flags.Given());
+  CYCLR_ASSIGN_OR_RETURN(OptionMap job,
+                         o.cluster_flags.Apply(Merge(file.job, o.job_flags.Given())));
   CYCLR_RETURN_IF_ERROR(CheckProbeJob(job));
   // Enough epochs for any dataset: every epoch has at least one step; max_steps ends it.
   if (!job.count("epochs")) job["epochs"] = std::to_string(o.steps);
@@ -114,8 +117,8 @@ Status LaunchProbe(const CommandContext& ctx, const ProbeOptions& o) {
       return Status::Aborted("probe " + probe + " ended " + v1::JobState_Name(last.state()) +
                              (last.reason().empty() ? "" : ": " + last.reason()));
     }
-    *ctx.out << probe << ": " << (last.reason().empty() ? "ran every step" : last.reason())
-             << "\n" << std::flush;
+    *ctx.out << probe << ": " << (last.reason().empty() ? "ran every step" : last.reason()) << "\n"
+             << std::flush;
   }
   return Show(ctx, o, name);
 }
@@ -137,8 +140,9 @@ void AddSuggestOptions(CLI::App* cmd, ProbeOptions* o) {
 void AddLrFindCommand(CLI::App* app, CommandContext* ctx) {
   auto o = std::make_shared<ProbeOptions>();
   CLI::App* find = app->add_subcommand(
-      "lr-find", "LR range test: launch a probe that raises the LR each step until the loss "
-                 "diverges; `lr-find get NAME` shows the suggested bounds");
+      "lr-find",
+      "LR range test: launch a probe that raises the LR each step until the loss "
+      "diverges; `lr-find get NAME` shows the suggested bounds");
   find->add_option("-f,--file", o->job_file, "job file (YAML or JSON), as for launch");
   find->add_option("--start-lr", o->start_lr, "LR of the first step")
       ->check(CLI::PositiveNumber)
@@ -162,6 +166,7 @@ void AddLrFindCommand(CLI::App* app, CommandContext* ctx) {
   find->add_flag("--follow", o->follow, "wait for the probe(s), then show the suggestions");
   AddSuggestOptions(find, o.get());
   o->job_flags.AddTo(find);
+  o->cluster_flags.AddTo(find);
 
   auto g = std::make_shared<ProbeOptions>();
   CLI::App* get = find->add_subcommand("get", "a finished probe's curve and suggestions");

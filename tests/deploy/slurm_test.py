@@ -15,6 +15,7 @@ and restarts the batch jobs itself, issue 16):
   5. `cyclrctl stop` -> STOPPED and the allocation leaves squeue;
   6. one rank SIGKILLed -> the group is resubmitted (restarts 1, submissions 2), resumes from the
      newest checkpoint and SUCCEEDS;
+  and `cyclrctl lr-find --scheduler slurm` runs its probe there;
   7. an unknown partition -> the CLI fails with sbatch's words and the job is FAILED; a hostile
      --slurm-time is refused naming slurm.time; a coordinator without --slurm says so.
 Every daemon it started is stopped at the end. Needs root (slurmd runs jobs as the submitter).
@@ -251,6 +252,18 @@ def run_scheduler(t, slurm, plain, bin_dir):
         log0 = coord.ctl("logs", "sl-c", "--rank", "0").stdout
         t.check("sl-c: the new group resumed from a checkpoint", "resumed from" in log0,
                 log0[-600:])
+
+        # An LR range test through Slurm: the probe's curve comes from rank 0 in the allocation.
+        r = coord.ctl("lr-find", "--scheduler", "slurm", "--name", "sl-probe", "--workers", "2",
+                      "--model", "mlp", "--dataset", "fashion-mnist", "--batch-size", "64",
+                      "--train-limit", "12000", "--test-limit", "500", "--start-lr", "1e-4",
+                      "--end-lr", "10", "--steps", "120", "--follow", check=False, timeout=240)
+        probe = coord.job("sl-probe")
+        t.check("lr-find --scheduler slurm: suggestions printed",
+                r.returncode == 0 and "valley" in r.stdout, r.stdout[-500:] + r.stderr)
+        t.check("  the probe ran as a Slurm job and SUCCEEDED",
+                probe["state"] == "SUCCEEDED" and probe["cluster"].get("state") == "COMPLETED",
+                str(probe.get("cluster")) + probe.get("reason", ""))
 
         # 7. Refusals.
         r = coord.ctl(*launch_args("sl-d", "--slurm-partition", "nosuch"), check=False)
