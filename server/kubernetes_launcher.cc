@@ -6,6 +6,7 @@
 
 #include "core/limits.h"
 #include "server/kubernetes_pods.h"
+#include "server/log_file.h"
 
 namespace cyclr {
 namespace {
@@ -270,22 +271,25 @@ KubernetesLauncher::Poll KubernetesLauncher::GetPods(const std::string& ns, cons
 }
 
 KubernetesLauncher::Events KubernetesLauncher::PollAll() {
-  struct Todo {
+  // The launches to look at, copied under the lock; kubectl then runs without it.
+  struct Followed {
     std::string job, ns;
     int submission, workers;
   };
-  std::vector<Todo> todo;
+  std::vector<Followed> followed;
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (const auto& [name, t] : jobs_) {
-      if (t.following) todo.push_back({name, t.ns, t.submission, t.workers});
+      if (t.following) followed.push_back({name, t.ns, t.submission, t.workers});
     }
   }
   std::vector<Poll> polls;
-  for (const Todo& d : todo) polls.push_back(GetPods(d.ns, d.job, d.submission, d.workers));
+  for (const Followed& f : followed) {
+    polls.push_back(GetPods(f.ns, f.job, f.submission, f.workers));
+  }
   Events events;
   std::lock_guard<std::mutex> lock(mu_);
-  for (size_t i = 0; i < todo.size(); ++i) Apply(todo[i].job, polls[i], &events);
+  for (size_t i = 0; i < followed.size(); ++i) Apply(followed[i].job, polls[i], &events);
   // The first exit names the failure: a failed rank before the ones that ended well.
   std::stable_sort(events.exits.begin(), events.exits.end(),
                    [](const WorkerExit& a, const WorkerExit& b) { return !a.ok() && b.ok(); });

@@ -8,6 +8,7 @@
 
 #include "core/limits.h"
 #include "server/kubernetes_manifest.h"
+#include "server/log_file.h"
 
 namespace cyclr {
 namespace {
@@ -83,14 +84,6 @@ PodView ReadPod(const Value& pod) {
 
 bool Terminal(const PodView& p) { return p.phase == "Succeeded" || p.phase == "Failed"; }
 
-std::string LastLineOf(const std::string& text) {
-  size_t end = text.find_last_not_of(" \r\n\t");
-  if (end == std::string::npos) return "";
-  size_t nl = text.rfind('\n', end);
-  size_t begin = nl == std::string::npos ? 0 : nl + 1;
-  return text.substr(begin, end + 1 - begin);
-}
-
 std::string Joined(const std::string& a, const std::string& b) {
   return a.empty() ? b : b.empty() ? a : a + ": " + b;
 }
@@ -124,26 +117,10 @@ WorkerExit FailedPodExit(const PodView& p) {
     x.exit_code = 0;
   }
   std::string why = p.terminated ? p.term_reason : p.pod_reason;
-  std::string line = LastLineOf(p.terminated ? p.term_message : p.pod_message);
+  std::string line = LastLinesOf(p.terminated ? p.term_message : p.pod_message, 1);
   x.last_log_line = why == "Error" ? line : Joined(why, line);
   if (x.last_log_line.empty()) x.last_log_line = "pod " + p.name + " failed";
   return x;
-}
-
-std::string LastLinesOf(const std::string& text, int lines) {
-  std::vector<std::string> kept;
-  size_t end = text.size();
-  while (end > 0 && static_cast<int>(kept.size()) < lines) {
-    size_t nl = text.rfind('\n', end - 1);
-    size_t begin = nl == std::string::npos ? 0 : nl + 1;
-    std::string line = LastLineOf(text.substr(begin, end - begin));
-    if (!line.empty()) kept.insert(kept.begin(), line);
-    if (nl == std::string::npos) break;
-    end = nl;
-  }
-  std::string out;
-  for (const auto& l : kept) out += (out.empty() ? "" : " | ") + l;
-  return out;
 }
 
 Status ParseLaunchPods(const std::string& json, int submission, int workers,

@@ -45,7 +45,4 @@ WorkerExit FailedPodExit(const PodView& p);
 // Pending and unscheduled.
 v1::ClusterJob SummarizePods(const std::map<int, PodView>& pods, int workers);
 
-// The last `lines` non-empty lines of `text`, joined by " | ".
-std::string LastLinesOf(const std::string& text, int lines);
-
 }  // namespace cyclr

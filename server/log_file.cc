@@ -23,6 +23,25 @@ StatusOr<std::string> MakeJobFolder(const std::string& work_dir, const std::stri
   return dir;
 }
 
+std::string LastLinesOf(const std::string& text, int lines) {
+  std::vector<std::string> kept;
+  size_t end = text.size();
+  while (end > 0 && static_cast<int>(kept.size()) < lines) {
+    size_t nl = text.rfind('\n', end - 1);
+    size_t begin = nl == std::string::npos ? 0 : nl + 1;
+    std::string line = text.substr(begin, end - begin);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) {
+      line.pop_back();
+    }
+    if (!line.empty()) kept.insert(kept.begin(), line);
+    if (nl == std::string::npos) break;
+    end = nl;
+  }
+  std::string out;
+  for (const auto& l : kept) out += (out.empty() ? "" : " | ") + l;
+  return out;
+}
+
 std::string LastLines(const std::string& path, int lines) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return "";
@@ -31,20 +50,7 @@ std::string LastLines(const std::string& path, int lines) {
   std::streamoff start = size > 4096 ? size - 4096 : 0;
   in.seekg(start);
   std::string tail((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::vector<std::string> kept;
-  size_t end = tail.size();
-  while (end > 0 && static_cast<int>(kept.size()) < lines) {
-    size_t nl = tail.rfind('\n', end - 1);
-    size_t begin = nl == std::string::npos ? 0 : nl + 1;
-    std::string line = tail.substr(begin, end - begin);
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-    if (!line.empty()) kept.insert(kept.begin(), line);
-    if (nl == std::string::npos) break;
-    end = nl;
-  }
-  std::string out;
-  for (const auto& l : kept) out += (out.empty() ? "" : " | ") + l;
-  return out;
+  return LastLinesOf(tail, lines);
 }
 
 StatusOr<LogChunk> ReadLogFile(const std::string& path, int64_t offset, int max_bytes) {

@@ -17,8 +17,9 @@ namespace cyclr {
 // made.
 StatusOr<std::string> MakeJobFolder(const std::string& work_dir, const std::string& job);
 
-// The last `lines` non-empty lines of the file's last 4 KiB, joined by " | " ("" when the file
-// cannot be read).
+// The last `lines` non-empty lines of `text` (trailing blanks cut), joined by " | ".
+std::string LastLinesOf(const std::string& text, int lines);
+// LastLinesOf the file's last 4 KiB ("" when the file cannot be read).
 std::string LastLines(const std::string& path, int lines);
 
 // Launcher::ReadLog of a file: at most `max_bytes` from `offset` (negative: from that many bytes
